@@ -1,0 +1,3 @@
+from tokenfactory.cli import app
+
+app(prog_name="tokenfactory")

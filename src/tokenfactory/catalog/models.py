@@ -1,0 +1,123 @@
+"""Typed view of the catalog data files (profiles.yaml, releases.yaml)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from tokenfactory.catalog.versions import version_key
+
+
+def _check_version(value: str) -> str:
+    version_key(value)
+    return value
+
+
+Version = Annotated[str, AfterValidator(_check_version)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Arch = Literal["aarch64", "x86_64"]
+Component = Literal["driver", "firmware", "toolkit", "kernels", "ops", "nnal"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChipNames(_Frozen):
+    """How the profile's chip is spelled in package file names, per package family."""
+
+    hdk: str
+    ops: str
+    kernels: str
+
+
+class BandwidthThresholds(_Frozen):
+    intra_group: float = Field(gt=0)
+    inter_group: float = Field(gt=0)
+
+
+class HardwareProfile(_Frozen):
+    name: str = ""
+    description: str
+    npu_model: str
+    npus_per_server: int = Field(ge=1, le=64)
+    dies_per_npu: int = Field(ge=1, le=4)
+    max_servers_per_group: int = Field(ge=1, le=1024)
+    group_kind: Literal["super-pod", "server-group"]
+    rank_table_version: Literal["1.0", "1.2"]
+    roce_subnet_rule: Literal["per-die", "shared"]
+    chip: ChipNames
+    soc_version: str
+    pci_device_id: str
+    all_reduce_min_bandwidth_gbps: BandwidthThresholds
+
+    @property
+    def devices_per_server(self) -> int:
+        return self.npus_per_server * self.dies_per_npu
+
+    @property
+    def rails(self) -> int:
+        """Parameter-plane subnets per server group: one per die index, or one shared."""
+        return self.dies_per_npu if self.roce_subnet_rule == "per-die" else 1
+
+    @model_validator(mode="after")
+    def _super_pod_needs_v12(self) -> HardwareProfile:
+        if (self.group_kind == "super-pod") != (self.rank_table_version == "1.2"):
+            raise ValueError("super-pod profiles use rank table 1.2, server groups 1.0")
+        return self
+
+
+class PackageFile(_Frozen):
+    component: Component
+    chip: str | None
+    arch: Arch | Literal["any"]
+    file: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.run$")
+    sha256: Sha256 | None
+    confirmed: bool
+
+
+class HdkVersionRange(_Frozen):
+    min: Version
+    below: Version
+
+    def contains(self, version: str) -> bool:
+        return version_key(self.min) <= version_key(version) < version_key(self.below)
+
+    def __str__(self) -> str:
+        return f">={self.min}, <{self.below}"
+
+
+class HdkRelease(_Frozen):
+    driver_version: Version
+    firmware_version: Version
+    packages: tuple[PackageFile, ...]
+
+
+class CannRelease(_Frozen):
+    layout: Literal["ascend-toolkit", "cann"]
+    operator_package: Literal["kernels", "ops"]
+    requires_hdk: HdkVersionRange
+    packages: tuple[PackageFile, ...]
+
+
+class ReleaseRef(_Frozen):
+    description: str
+    hdk: Version
+    cann: Version
+
+
+class Catalog(_Frozen):
+    profiles: dict[str, HardwareProfile]
+    hdk: dict[str, HdkRelease]
+    cann: dict[str, CannRelease]
+    releases: dict[str, ReleaseRef]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalog:
+        for name, ref in self.releases.items():
+            if ref.hdk not in self.hdk:
+                raise ValueError(f"release {name}: unknown hdk {ref.hdk}")
+            if ref.cann not in self.cann:
+                raise ValueError(f"release {name}: unknown cann {ref.cann}")
+        return self

@@ -1,0 +1,1 @@
+"""Container lab: engine bootstrap helpers, hosts, Ascend simulator."""

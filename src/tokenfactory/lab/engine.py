@@ -1,0 +1,124 @@
+"""The lab's container engine: start it with scripts/lab-engine.sh, run systemd hosts on it (docker CLI)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tokenfactory.errors import TokenfactoryError
+
+BASE_IMAGE = "localhost/tokenfactory-base:bookworm"
+ENGINE_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "lab-engine.sh"
+
+_STDERR_TAIL_LINES = 30
+_BOOTED_STATES = frozenset({"running", "degraded"})
+
+
+class EngineError(TokenfactoryError):
+    """The lab's container engine could not be started, or a docker command on it failed."""
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.strip().splitlines()[-_STDERR_TAIL_LINES:])
+
+
+def ensure_engine(script: Path = ENGINE_SCRIPT, timeout: float = 1800) -> None:
+    """Make a docker engine answer and the base image exist (installs and builds on first use)."""
+    try:
+        result = subprocess.run(
+            [str(script), "ensure"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"{script} ensure: {exc}") from exc
+    if result.returncode != 0:
+        raise EngineError(f"{script} ensure failed (exit {result.returncode}):\n{_tail(result.stderr)}")
+
+
+def _docker(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["docker", *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"docker {' '.join(args)}: {exc}") from exc
+
+
+def engine_available() -> bool:
+    """Whether a docker engine answers on this machine."""
+    try:
+        return _docker(["info"], timeout=20).returncode == 0
+    except EngineError:
+        return False
+
+
+def docker(*args: str, timeout: float = 120) -> str:
+    """Run one docker CLI command; return its stdout without the trailing newline."""
+    result = _docker(args, timeout)
+    if result.returncode != 0:
+        raise EngineError(
+            f"docker {' '.join(args)} failed (exit {result.returncode}):\n{_tail(result.stderr)}"
+        )
+    return result.stdout.rstrip("\n")
+
+
+def run_systemd_container(
+    name: str,
+    *,
+    image: str = BASE_IMAGE,
+    hostname: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    network: str | None = None,
+    extra_args: Sequence[str] = (),
+) -> str:
+    """Start a detached container with systemd as PID 1 (see docs/testbed.md); return its id."""
+    args = [
+        "run", "--detach", "--name", name, "--hostname", hostname or name,
+        "--tmpfs", "/run", "--tmpfs", "/run/lock", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+        "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN",
+    ]  # fmt: skip
+    for key, value in sorted((labels or {}).items()):
+        args += ["--label", f"{key}={value}"]
+    if network is not None:
+        args += ["--network", network]
+    return docker(*args, *extra_args, image, "/sbin/init")
+
+
+def wait_for_systemd(name: str, timeout: float = 60) -> str:
+    """Wait until systemd in the container has booted; return its state (running or degraded)."""
+    deadline = time.monotonic() + timeout
+    state = "unknown"
+    while (remaining := deadline - time.monotonic()) > 0:
+        # Exits non-zero until booted, and for "degraded" too: read the state, not the exit code.
+        try:
+            result = _docker(["exec", name, "systemctl", "is-system-running"], timeout=remaining)
+        except EngineError as exc:
+            state = str(exc)
+        else:
+            state = result.stdout.strip() or _tail(result.stderr)
+        if state in _BOOTED_STATES:
+            return state
+        if "is not running" in state:
+            raise EngineError(f"container {name} exited while systemd booted: {state}")
+        time.sleep(0.2)
+    raise EngineError(f"container {name}: systemd did not boot within {timeout}s (last state: {state})")
+
+
+def remove_container(name: str) -> None:
+    """Remove the container and its anonymous volumes, running or not; a missing one is fine."""
+    try:
+        docker("rm", "--force", "--volumes", name)
+    except EngineError as exc:
+        if "No such container" not in str(exc):
+            raise

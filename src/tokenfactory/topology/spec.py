@@ -1,0 +1,131 @@
+"""The declared cluster: the exact shape of `tokenfactory:cluster` in Pulumi.<stack>.yaml.
+
+Only parsing and per-field rules live here; rules that need the catalog or span fields
+(plane sizes, overlaps, duplicates, compatibility) are checked in `tokenfactory.topology.build`.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,15}$")]
+ClusterName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+OperatingSystem = Literal["debian-12", "ubuntu-22.04", "ubuntu-24.04", "openeuler-22.03", "openeuler-24.03",
+                          "kylin-v10"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class NetworksSpec(_Spec):
+    management: IPv4Network = Field(description="Host addresses Ansible connects to")
+    bmc: IPv4Network = Field(description="Baseboard management controllers")
+    roce: IPv4Network = Field(description="NPU parameter plane (device IPs)")
+
+    @field_validator("management", "bmc", "roce", mode="before")
+    @classmethod
+    def _strict_cidr(cls, value: object) -> object:
+        """Say why a CIDR is wrong (host bits set, bad octet) instead of pydantic's generic message."""
+        if isinstance(value, str):
+            try:
+                return IPv4Network(value, strict=True)
+            except ValueError as error:
+                raise ValueError(f"{value!r} is not a network CIDR: {error}") from None
+        return value
+
+
+class AddressPlanSpec(_Spec):
+    """How host addresses are laid out: super-node k (1-based) owns block k of the plane.
+
+    Block 0 is kept for infrastructure (gateways, the artifact mirror, controllers), so with the
+    default /24 blocks server sn03-n07 is 10.10.3.7 on a 10.10.0.0/16 management plane.
+    """
+
+    host_block_prefix: int = Field(default=24, ge=16, le=29)
+
+
+class HostsSpec(_Spec):
+    os: OperatingSystem = "openeuler-22.03"
+    arch: Literal["aarch64", "x86_64"] = "aarch64"
+    ssh_user: str = Field(default="root", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    ssh_port: int = Field(default=22, ge=1, le=65535)
+    become: bool = True
+
+
+class ArtifactsSpec(_Spec):
+    mirror: AnyHttpUrl
+    sha256: dict[str, Sha256] = Field(
+        default_factory=dict, description="Pinned checksums by package file name; override the catalog's"
+    )
+
+
+class SoftwareSpec(_Spec):
+    """Pin an HDK or CANN other than the release's (a hotfix driver, say); checked for compatibility."""
+
+    hdk: str | None = None
+    cann: str | None = None
+
+
+class HccnSpec(_Spec):
+    """Gateway and health-detection address of every device subnet (hccn_tool -gateway, -netdetect)."""
+
+    gateway: Literal["first", "last", "none"] = "first"
+    netdetect: Literal["gateway", "none"] = "gateway"
+
+
+class HcclSpec(_Spec):
+    tls: bool = False
+    connect_timeout: int = Field(default=120, ge=120, le=7200)
+    exec_timeout: int = Field(default=1836, ge=0, le=17340)
+    buffsize_mb: int = Field(default=200, ge=1, le=65536)
+    if_base_port: int = Field(default=60000, ge=1024, le=65520)
+    socket_ifname: str | None = None
+    rdma_tc: int = Field(default=132, ge=0, le=255, multiple_of=4)
+    rdma_sl: int = Field(default=4, ge=0, le=7)
+    op_expansion_mode: Literal["AIV", "AI_CPU", "HOST"] | None = None
+    inter_hccs_disable: bool = False
+    extra_env: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+
+
+class ServerOverride(_Spec):
+    """A replaced or missing server: its index keeps its name; addresses may move."""
+
+    server: int = Field(ge=1)
+    absent: bool = False
+    management: IPv4Address | None = None
+    bmc: IPv4Address | None = None
+    reason: str | None = None
+
+
+class SuperNodeSpec(_Spec):
+    id: Identifier
+    servers: int = Field(ge=1)
+    super_pod_id: int | None = Field(default=None, ge=0, description="Physical Super Pod ID; default: position")
+    overrides: tuple[ServerOverride, ...] = ()
+
+
+class ClusterSpec(_Spec):
+    name: ClusterName
+    profile: str
+    release: str
+    site: str | None = None
+    networks: NetworksSpec
+    address_plan: AddressPlanSpec = AddressPlanSpec()
+    hosts: HostsSpec = HostsSpec()
+    artifacts: ArtifactsSpec
+    software: SoftwareSpec = SoftwareSpec()
+    hccn: HccnSpec = HccnSpec()
+    hccl: HcclSpec = HcclSpec()
+    super_nodes: tuple[SuperNodeSpec, ...] = Field(min_length=1)
+
+    @field_validator("release", mode="before")
+    @classmethod
+    def _release_is_text(cls, value: object) -> object:
+        if isinstance(value, float):
+            raise ValueError(f"release must be quoted text such as \"2025.12\", not the number {value}")
+        return value

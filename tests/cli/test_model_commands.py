@@ -1,0 +1,90 @@
+"""`tokenfactory validate` and `render` through the CLI: exit codes, output, nothing written on error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.conftest import REPO
+from tokenfactory.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("Pulumi.wuxi-prod.yaml", "Pulumi.lab.yaml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _break(path: Path) -> None:
+    document = yaml.safe_load(path.read_text())
+    cluster = document["config"]["tokenfactory:cluster"]
+    cluster["networks"]["roce"] = "10.20.0.0/24"
+    cluster["super_nodes"][1]["id"] = "sn01"
+    path.write_text(yaml.safe_dump(document))
+
+
+def test_validate_json_counts(workdir: Path) -> None:
+    result = runner.invoke(app, ["validate", "wuxi-prod", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert {k: summary[k] for k in ("cluster", "profile", "release", "super_nodes", "servers", "npus", "ranks")} == {
+        "cluster": "wuxi-tf1", "profile": "atlas-900-a3-superpod", "release": "2025.12",
+        "super_nodes": 4, "servers": 192, "npus": 1536, "ranks": 3072}
+
+
+def test_validate_human_output(workdir: Path) -> None:
+    result = runner.invoke(app, ["validate", "lab"])
+    assert result.exit_code == 0
+    assert "lab: cluster lab is valid: 1 super-node(s), 2 servers, 16 NPUs, 32 ranks" in result.stdout
+
+
+def test_validate_accepts_a_path(workdir: Path) -> None:
+    result = runner.invoke(app, ["validate", str(workdir / "Pulumi.lab.yaml"), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["stack"] == "lab"
+
+
+def test_invalid_config_exits_2_naming_paths_and_writes_nothing(workdir: Path) -> None:
+    _break(workdir / "Pulumi.wuxi-prod.yaml")
+    for command in (["validate", "wuxi-prod"], ["render", "wuxi-prod"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2
+        assert "cluster.networks.roce: 10.20.0.0/24 too small" in result.stderr
+        assert "cluster.super_nodes[1].id: duplicate super-node id 'sn01'" in result.stderr
+        assert result.stdout == ""
+    assert not (workdir / "inventories").exists()
+
+
+def test_missing_stack_exits_1(workdir: Path) -> None:
+    result = runner.invoke(app, ["validate", "nope"])
+    assert result.exit_code == 1
+    assert "Pulumi.nope.yaml not found" in result.stderr
+
+
+def test_stack_without_cluster_key_exits_2(workdir: Path) -> None:
+    (workdir / "Pulumi.empty.yaml").write_text("config:\n  aws:region: cn-east-2\n")
+    result = runner.invoke(app, ["validate", "empty"])
+    assert result.exit_code == 2
+    assert "no 'tokenfactory:cluster' key" in result.stderr
+
+
+def test_render_default_and_custom_out(workdir: Path) -> None:
+    result = runner.invoke(app, ["render", "lab"])
+    assert result.exit_code == 0, result.output
+    default = workdir / "inventories" / "lab"
+    assert (default / "hosts.yml").is_file()
+    assert (default / "ranktable.json").is_file()
+    assert sorted(p.name for p in (default / "hccn").iterdir()) == ["sn01-n01.conf", "sn01-n02.conf"]
+    assert "0 changed" in runner.invoke(app, ["render", "lab"]).stdout
+    custom = workdir / "elsewhere"
+    assert runner.invoke(app, ["render", "lab", "--out", str(custom)]).exit_code == 0
+    assert (custom / "ranktable.json").read_bytes() == (default / "ranktable.json").read_bytes()

@@ -1,0 +1,40 @@
+"""Shared fixtures: a small valid cluster config per profile, to mutate in tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+A3_CONFIG: dict[str, Any] = {
+    "name": "t1",
+    "profile": "atlas-900-a3-superpod",
+    "release": "2025.12",
+    "networks": {"management": "10.10.0.0/16", "bmc": "10.11.0.0/16", "roce": "10.20.0.0/14"},
+    "artifacts": {"mirror": "http://10.10.0.10/ascend"},
+    "super_nodes": [{"id": "sn01", "servers": 4}, {"id": "sn02", "servers": 3}],
+}
+
+A2_CONFIG: dict[str, Any] = {
+    "name": "a2",
+    "profile": "atlas-800t-a2",
+    "release": "2025.06",
+    "hosts": {"arch": "x86_64", "os": "ubuntu-22.04"},
+    "networks": {"management": "192.168.0.0/20", "bmc": "192.168.16.0/20", "roce": "172.16.0.0/16"},
+    "artifacts": {"mirror": "http://192.168.0.5:8080/ascend/"},
+    "super_nodes": [{"id": "g1", "servers": 2}, {"id": "g2", "servers": 1}],
+}
+
+
+@pytest.fixture
+def a3_config() -> dict[str, Any]:
+    return copy.deepcopy(A3_CONFIG)
+
+
+@pytest.fixture
+def a2_config() -> dict[str, Any]:
+    return copy.deepcopy(A2_CONFIG)
