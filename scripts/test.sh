@@ -19,7 +19,7 @@ echo "== mypy" >&2
 mypy
 if [ -d roles ]; then
     echo "== ansible-lint" >&2
-    ansible-lint --offline -q roles playbooks
+    ansible-lint --offline -q roles playbooks molecule
 fi
 echo "== pytest" >&2
 pytest "$@"

@@ -1,22 +1,35 @@
-"""The Pulumi program: read `tokenfactory:cluster`, build the model, export what it describes.
+"""The Pulumi program: read `tokenfactory:*` config, build the model, create the components.
 
 Thin by design: validation and derivation live in tokenfactory.topology, so an invalid stack
-fails here with exactly the messages `tokenfactory validate` prints.
+fails here with exactly the lines `tokenfactory validate` prints; the rest is tokenfactory.pulumi.
 """
 
 from __future__ import annotations
 
 import pulumi
 from tokenfactory.errors import ConfigError
+from tokenfactory.pulumi import Cluster, ClusterArgs, RunSettings
 from tokenfactory.topology import build_cluster
 
 config = pulumi.Config("tokenfactory")
 try:
     cluster = build_cluster(config.require_object("cluster"))
 except ConfigError as error:
-    raise pulumi.RunError(f"invalid configuration; nothing was applied:\n{error}") from None
+    problems = "\n".join(f"  {issue}" for issue in error.issues)
+    raise pulumi.RunError(f"invalid configuration ({len(error.issues)} problem(s)); nothing was applied:\n"
+                          f"{problems}") from None
 
-summary = cluster.summary()
+settings = RunSettings(
+    lab=config.get_bool("lab") or False,
+    preflight=config.get_bool("preflight") is not False,
+    uninstall_on_delete=config.get_bool("uninstallOnDelete") or False,
+    ssh_private_key=config.get_secret("sshPrivateKey"),
+    become_password=config.get_secret("becomePassword"),
+)
+deployed = Cluster(cluster.name, ClusterArgs(pulumi.get_stack(), cluster, settings))
+
 pulumi.export("cluster", cluster.name)
-pulumi.export("counts", {key: summary[key] for key in ("super_nodes", "servers", "npus", "ranks")})
-pulumi.export("versions", summary["versions"])
+pulumi.export("counts", deployed.counts)
+pulumi.export("versions", cluster.summary()["versions"])
+pulumi.export("rank_table", deployed.rank_table)
+pulumi.export("runs", deployed.runs)

@@ -239,3 +239,15 @@ def test_all_problems_are_reported_together(a3_config: dict[str, Any]) -> None:
     a3_config["super_nodes"][1]["id"] = "sn01"
     a3_config["super_nodes"][0]["servers"] = 50
     assert len(issues(a3_config)) == 3
+
+
+@pytest.mark.parametrize("value", [0, "0%", "150%", "all", True])
+def test_rollout_batch_size(a3_config: dict[str, Any], value: object) -> None:
+    a3_config["rollout"] = {"batch_size": value}
+    [issue] = issues(a3_config)
+    assert issue.startswith("cluster.rollout.batch_size: ")
+
+
+def test_rollout_accepts_counts_and_percentages(a3_config: dict[str, Any]) -> None:
+    a3_config["rollout"] = {"batch_size": 6, "max_fail_percentage": 10, "super_nodes": "sequential"}
+    assert build_cluster(a3_config).spec.rollout.batch_size == "6"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from tokenfactory.cli.lab_commands import lab_app
 from tokenfactory.cli.model_commands import render, validate
+from tokenfactory.cli.run_commands import apply, plan
 
 app = typer.Typer(
     name="tokenfactory",
@@ -15,5 +17,8 @@ app = typer.Typer(
 )
 app.command()(validate)
 app.command()(render)
+app.command()(plan)
+app.command()(apply)
+app.add_typer(lab_app, name="lab")
 
 __all__ = ["app"]

@@ -67,9 +67,8 @@ def docker(*args: str, timeout: float = 120) -> str:
     """Run one docker CLI command; return its stdout without the trailing newline."""
     result = _docker(args, timeout)
     if result.returncode != 0:
-        raise EngineError(
-            f"docker {' '.join(args)} failed (exit {result.returncode}):\n{_tail(result.stderr)}"
-        )
+        command = " ".join(args)
+        raise EngineError(f"docker {command} failed (exit {result.returncode}):\n{_tail(result.stderr)}")
     return result.stdout.rstrip("\n")
 
 
@@ -80,7 +79,6 @@ def run_systemd_container(
     hostname: str | None = None,
     labels: Mapping[str, str] | None = None,
     network: str | None = None,
-    extra_args: Sequence[str] = (),
 ) -> str:
     """Start a detached container with systemd as PID 1 (see docs/testbed.md); return its id."""
     args = [
@@ -92,7 +90,7 @@ def run_systemd_container(
         args += ["--label", f"{key}={value}"]
     if network is not None:
         args += ["--network", network]
-    return docker(*args, *extra_args, image, "/sbin/init")
+    return docker(*args, image, "/sbin/init")
 
 
 def wait_for_systemd(name: str, timeout: float = 60) -> str:

@@ -92,6 +92,21 @@ class HcclSpec(_Spec):
     extra_env: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
 
 
+class RolloutSpec(_Spec):
+    """How phases roll over the hosts: Ansible `serial` inside each super-node, a failure budget,
+    and whether super-nodes run side by side or one after another."""
+
+    batch_size: str = Field(default="100%", pattern=r"^([1-9][0-9]*|(100|[1-9][0-9]?)%)$",
+                            description="Hosts per batch inside a super-node: a count or a percentage")
+    max_fail_percentage: int = Field(default=100, ge=0, le=100)
+    super_nodes: Literal["parallel", "sequential"] = "parallel"
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _count_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ServerOverride(_Spec):
     """A replaced or missing server: its index keeps its name; addresses may move."""
 
@@ -121,6 +136,7 @@ class ClusterSpec(_Spec):
     software: SoftwareSpec = SoftwareSpec()
     hccn: HccnSpec = HccnSpec()
     hccl: HcclSpec = HcclSpec()
+    rollout: RolloutSpec = RolloutSpec()
     super_nodes: tuple[SuperNodeSpec, ...] = Field(min_length=1)
 
     @field_validator("release", mode="before")

@@ -1,0 +1,75 @@
+"""`tokenfactory lab up|down|status|fault`: the container lab (all NPU behaviour simulated)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from tokenfactory.cli.common import load, print_json, reported_errors
+from tokenfactory.lab import lab
+
+lab_app = typer.Typer(help="The container lab: one simulated NPU server per container.", no_args_is_help=True)
+StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@lab_app.command()
+def up(stack: StackArg, as_json: JsonOpt = False) -> None:
+    """Start (or reuse) the lab of STACK: host containers, artifact mirror, SSH, inventory overlay."""
+    with reported_errors():
+        stack_file, cluster = load(stack)
+        state = lab.up(stack_file.name, cluster)
+    if as_json:
+        print_json(json.dumps(state.to_json(), indent=2, sort_keys=True))
+        return
+    typer.echo(f"lab {state.stack}: {len(state.hosts)} simulated host(s) up, mirror {state.mirror}")
+    for name, address in sorted(state.hosts.items()):
+        typer.echo(f"  {name}  {address}")
+    typer.echo(f"inventory: -i inventories/{state.stack}/hosts.yml -i {state.inventory}")
+
+
+@lab_app.command()
+def down(stack: StackArg) -> None:
+    """Remove exactly what `lab up` made for STACK."""
+    with reported_errors():
+        stack_file, _ = load(stack)
+        removed = lab.down(stack_file.name)
+    typer.echo(f"lab {stack_file.name}: removed {len(removed)} item(s)" + "".join(f"\n  {r}" for r in removed))
+
+
+@lab_app.command()
+def status(stack: StackArg, as_json: JsonOpt = False) -> None:
+    """Show the lab's containers and where its inventory overlay is."""
+    with reported_errors():
+        stack_file, _ = load(stack)
+        report = lab.status(stack_file.name)
+    if as_json:
+        print_json(json.dumps(report, indent=2, sort_keys=True))
+        return
+    if not report["containers"]:
+        typer.echo(f"lab {stack_file.name}: not running")
+        return
+    for name, state in sorted(report["containers"].items()):
+        typer.echo(f"  {name}  {state}")
+
+
+@lab_app.command()
+def fault(
+    stack: StackArg,
+    host: Annotated[str, typer.Argument(help="Lab host (inventory name).")],
+    *,
+    unhealthy: Annotated[list[int] | None, typer.Option(help="Device reported Critical.")] = None,
+    missing: Annotated[list[int] | None, typer.Option(help="Device absent.")] = None,
+    slow: Annotated[list[int] | None, typer.Option(help="Device with a slow link.")] = None,
+    link_down: Annotated[list[int] | None, typer.Option(help="Device whose link is DOWN.")] = None,
+) -> None:
+    """Inject simulated device faults on a lab host (no option: clear them)."""
+    faults = {"unhealthy": unhealthy or [], "missing": missing or [], "slow": slow or [],
+              "link_down": link_down or []}
+    with reported_errors():
+        stack_file, _ = load(stack)
+        lab.set_faults(stack_file.name, host, faults)
+    active = {kind: devices for kind, devices in faults.items() if devices}
+    typer.echo(f"{host}: simulated faults {active or 'cleared'}")

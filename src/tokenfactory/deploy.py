@@ -1,0 +1,131 @@
+"""Wire a validated cluster to the runner: which inventories, which hosts, how to reach them.
+
+Shared by the CLI (`plan`, `apply`) and the Pulumi providers, so both drive the same phases
+the same way. Secrets come from the caller (Pulumi secrets) or the environment, never files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tokenfactory.ansible.inventory import super_node_hosts
+from tokenfactory.ansible.orchestrate import GroupEventHandler, LaneHandler, Plan, Rollout, run_phases
+from tokenfactory.ansible.phases import select_phases
+from tokenfactory.ansible.preflight import Expectations, PreflightResult, SshTarget, run_preflight
+from tokenfactory.ansible.report import RunReport
+from tokenfactory.ansible.runner import Secrets
+from tokenfactory.errors import TokenfactoryError
+from tokenfactory.lab import lab
+from tokenfactory.render import render_all, stale_files, write_tree
+from tokenfactory.topology import Cluster
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def secrets_from_environment() -> Secrets:
+    key = os.environ.get("TOKENFACTORY_SSH_PRIVATE_KEY")
+    key_file = os.environ.get("TOKENFACTORY_SSH_PRIVATE_KEY_FILE")
+    if key is None and key_file:
+        key = Path(key_file).read_text(encoding="utf-8")
+    return Secrets(ssh_private_key=key, become_password=os.environ.get("TOKENFACTORY_BECOME_PASSWORD"))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    stack: str
+    cluster: Cluster
+    inventory_dir: Path
+    lab_state: lab.LabState | None = None
+    secrets: Secrets = field(default_factory=Secrets)
+
+    @classmethod
+    def prepare(cls, stack: str, cluster: Cluster, *, use_lab: bool = False, inventory_root: Path | None = None,
+                secrets: Secrets | None = None) -> Deployment:
+        state = None
+        if use_lab:
+            state = lab.load_state(stack)
+            if state is None:
+                raise TokenfactoryError(f"no lab is running for stack {stack!r}: run `tokenfactory lab up {stack}`")
+        root = inventory_root or REPO / "inventories"
+        return cls(stack, cluster, root / stack, state, secrets or secrets_from_environment())
+
+    @property
+    def inventories(self) -> tuple[Path, ...]:
+        hosts = self.inventory_dir / "hosts.yml"
+        return (hosts, Path(self.lab_state.inventory)) if self.lab_state else (hosts,)
+
+    def stale(self) -> list[str]:
+        return stale_files(render_all(self.cluster), self.inventory_dir)
+
+    def render(self) -> list[str]:
+        return write_tree(render_all(self.cluster), self.inventory_dir)
+
+    def ssh_targets(self) -> list[SshTarget]:
+        hosts = self.cluster.spec.hosts
+        targets = []
+        for server in self.cluster.servers:
+            if self.lab_state is not None:
+                targets.append(SshTarget(server.name, self.lab_state.hosts[server.name], 22, "root",
+                                         Path(self.lab_state.ssh_key)))
+            else:
+                targets.append(SshTarget(server.name, server.management, hosts.ssh_port, hosts.ssh_user))
+        return targets
+
+    def preflight(self, limit: set[str] | None = None) -> dict[str, PreflightResult]:
+        hosts = self.cluster.spec.hosts
+        expect = Expectations(os=hosts.os, arch=hosts.arch, become=hosts.become,
+                              check_arch=self.lab_state is None)
+        known_hosts = Path(self.lab_state.known_hosts) if self.lab_state else None
+        targets = [t for t in self.ssh_targets() if limit is None or t.name in limit]
+        return run_preflight(targets, expect, known_hosts, self.secrets)
+
+    def plan(self, phases: list[str] | None = None, *, limit: str | None = None, check: bool = False,
+             extravars: dict[str, Any] | None = None) -> Plan:
+        rollout = self.cluster.spec.rollout
+        return Plan(
+            phases=tuple(select_phases(phases)),
+            inventories=self.inventories,
+            groups=super_node_hosts(self.inventory_dir / "hosts.yml"),
+            rollout=Rollout(rollout.batch_size, rollout.max_fail_percentage, rollout.super_nodes == "parallel"),
+            limit=limit, check=check, diff=check, extravars=dict(extravars or {}), secrets=self.secrets,
+        )
+
+    def run(self, plan: Plan, *, preflight: bool = True, on_lane: LaneHandler | None = None,
+            on_event: GroupEventHandler | None = None) -> RunReport:
+        report = RunReport(self.stack)
+        excluded: dict[str, str] = {}
+        if preflight:
+            wanted = {h for hosts in plan.groups.values() for h in hosts}
+            results = self.preflight(_limited(wanted, plan.limit))
+            report.preflight = {name: result.to_json() for name, result in sorted(results.items())}
+            excluded = {name: f"preflight: {r.error}" for name, r in results.items() if not r.ok}
+        report.phases = run_phases(plan, excluded, on_lane=on_lane, on_event=on_event)
+        return report
+
+
+def _limited(hosts: set[str], pattern: str | None) -> set[str]:
+    """Hosts a simple --limit (names, globs, commas or colons) selects; others pass to Ansible as is."""
+    if not pattern:
+        return hosts
+    selected: set[str] = set()
+    for part in re.split(r"[:,]", pattern):
+        if not part or part[0] in "!&":
+            return hosts
+        regex = re.compile("^" + re.escape(part).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+        selected |= {h for h in hosts if regex.match(h) or h.startswith(part + "-")}
+    return selected
+
+
+def save_report(report: RunReport, kind: str, directory: Path | None = None) -> Path:
+    folder = directory or REPO / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{report.stack}-{kind}-{stamp}.json"
+    path.write_text(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,307 @@
+"""The container lab: one systemd container per server of a stack, an artifact mirror with the
+simulated vendor packages, SSH with checked host keys, and an inventory overlay to reach them.
+
+Everything NPU-related in the lab is simulated (tokenfactory.lab.sim). `up` is idempotent,
+`down` removes exactly what `up` made (found by the label carrying the stack name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tokenfactory.catalog import load_catalog
+from tokenfactory.lab.engine import (
+    BASE_IMAGE,
+    EngineError,
+    docker,
+    engine_available,
+    ensure_engine,
+    remove_container,
+    run_systemd_container,
+    wait_for_systemd,
+)
+from tokenfactory.lab.sim.hardware import HARDWARE_PATH, Bandwidth, Hardware
+from tokenfactory.lab.sim.packages import build_packages
+from tokenfactory.lab.sshkeys import ensure_keypair, known_hosts_lines
+from tokenfactory.topology import Cluster
+
+LABEL = "tokenfactory.lab.stack"
+MIRROR_PORT = 8080
+# Nominal simulated bandwidth relative to the profile's acceptance threshold.
+NOMINAL_OVER_THRESHOLD = 1.8
+
+
+def lab_home() -> Path:
+    default = Path(__file__).resolve().parents[3] / ".lab"
+    return Path(os.environ.get("TOKENFACTORY_LAB_HOME", default))
+
+
+@dataclass(frozen=True)
+class LabState:
+    stack: str
+    network: str
+    mirror: str
+    mirror_container: str
+    hosts: dict[str, str]          # inventory host name -> container address
+    inventory: str                 # the overlay, used after inventories/<stack>/hosts.yml
+    known_hosts: str
+    ssh_key: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hosts"] = sorted(self.hosts)
+        data["addresses"] = dict(sorted(self.hosts.items()))
+        return data
+
+
+def stack_dir(stack: str) -> Path:
+    return lab_home() / "stacks" / stack
+
+
+def network_name(stack: str) -> str:
+    return f"tokenfactory-{stack}"
+
+
+def mirror_name(stack: str) -> str:
+    return f"tokenfactory-{stack}-mirror"
+
+
+def load_state(stack: str) -> LabState | None:
+    path = stack_dir(stack) / "lab.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return LabState(**{key: data[key] for key in LabState.__dataclass_fields__ if key != "hosts"},
+                    hosts=data["addresses"])
+
+
+def _labelled(kind: str, stack: str) -> list[str]:
+    """Names of the stack's containers or networks, running or not."""
+    listing = ["container", "ls", "--all"] if kind == "container" else ["network", "ls"]
+    out = docker(*listing, "--filter", f"label={LABEL}={stack}", "--format", "{{.Names}}" if kind == "container"
+                 else "{{.Name}}")
+    return [line for line in out.splitlines() if line]
+
+
+def _inspect(name: str) -> dict[str, Any] | None:
+    try:
+        data: list[dict[str, Any]] = json.loads(docker("inspect", "--type", "container", name))
+    except EngineError as error:
+        if "No such" in str(error):
+            return None
+        raise
+    return data[0]
+
+
+def _address(name: str, network: str) -> str:
+    info = _inspect(name)
+    if info is None:
+        raise EngineError(f"container {name} vanished")
+    address: str = info["NetworkSettings"]["Networks"][network]["IPAddress"]
+    return address
+
+
+def _ensure_network(stack: str) -> str:
+    name = network_name(stack)
+    if name not in docker("network", "ls", "--format", "{{.Name}}").splitlines():
+        docker("network", "create", "--label", f"{LABEL}={stack}", name)
+    return name
+
+
+def _ensure_container(name: str, stack: str, network: str) -> bool:
+    """Start (or reuse) the host container; True when it was created now."""
+    info = _inspect(name)
+    if info is not None:
+        owner = (info["Config"].get("Labels") or {}).get(LABEL)
+        if owner != stack:
+            raise EngineError(f"a container named {name} already exists and is not part of lab {stack!r} "
+                              f"(label {LABEL}={owner!r}); remove it or bring that lab down first")
+        if not info["State"]["Running"]:
+            docker("start", name)
+        return False
+    run_systemd_container(name, hostname=name, labels={LABEL: stack}, network=network)
+    return True
+
+
+def _ensure_mirror(stack: str, network: str, directory: Path) -> str:
+    name = mirror_name(stack)
+    info = _inspect(name)
+    if info is None:
+        docker("run", "--detach", "--name", name, "--label", f"{LABEL}={stack}", "--network", network,
+               "--volume", f"{directory}:/srv/mirror:ro", BASE_IMAGE,
+               "python3", "-m", "http.server", str(MIRROR_PORT), "--directory", "/srv/mirror")
+    elif not info["State"]["Running"]:
+        docker("start", name)
+    return f"http://{_address(name, network)}:{MIRROR_PORT}"
+
+
+def _exec(name: str, script: str) -> str:
+    return docker("exec", name, "sh", "-c", script)
+
+
+def _write_file(name: str, path: str, content: str, mode: str = "0644") -> None:
+    quoted = shlex.quote(content)
+    _exec(name, f"mkdir -p {shlex.quote(str(Path(path).parent))} && printf '%s' {quoted} > {path}.tmp "
+                f"&& chmod {mode} {path}.tmp && mv {path}.tmp {path}")
+
+
+def _host_key(name: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _exec(name, "cat /etc/ssh/ssh_host_ed25519_key.pub")
+        except EngineError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def hardware_for(cluster: Cluster, server_name: str) -> Hardware:
+    """The simulated hardware of one server: its profile, super-pod and slot, nominal bandwidth."""
+    thresholds = cluster.profile.all_reduce_min_bandwidth_gbps
+    pods = {server.name: server.super_pod_id for server in cluster.servers}
+    for server in cluster.servers:
+        if server.name == server_name:
+            return Hardware.for_profile(
+                cluster.profile, server_index=server.number - 1, super_pod_id=server.super_pod_id, netdev="eth0",
+                bandwidth_gbps=Bandwidth(intra_group=round(thresholds.intra_group * NOMINAL_OVER_THRESHOLD, 1),
+                                         inter_group=round(thresholds.inter_group * NOMINAL_OVER_THRESHOLD, 1)),
+                host_super_pods=pods,
+            )
+    raise KeyError(server_name)
+
+
+def build_mirror(profile: str, arch: str, directory: Path) -> dict[str, str]:
+    """Simulated packages of every catalog release for this profile and arch, with one SHA256SUMS
+    covering them all; returns file -> sha256."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for release in sorted(load_catalog().releases):
+        build_packages(release, profile, arch, directory)
+    sums = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.glob("*.run"))}
+    (directory / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()),
+                                         encoding="utf-8")
+    return sums
+
+
+# Pure-Python wheels the lab's hosts install as CANN's Python prerequisites, from the lab mirror
+# (lab hosts, like an air-gapped cluster, get no PyPI; ascend-facts §2 lists the full set).
+LAB_WHEELS = ("attrs", "decorator", "typing_extensions")
+
+
+def fetch_wheels(directory: Path, packages: tuple[str, ...] = LAB_WHEELS) -> Path:
+    """Download the wheels once (the controller reaches PyPI) into DIR/wheels for pip --find-links."""
+    wheels = directory / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in packages if not any(wheels.glob(f"{p.replace('-', '_')}-*.whl"))]
+    if missing:
+        result = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                                 "--only-binary=:all:", "--dest", str(wheels), *missing],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise EngineError(f"pip download {' '.join(missing)} failed: {result.stderr.strip()[-800:]}")
+    return wheels
+
+
+def _overlay(cluster: Cluster, state: LabState, sums: dict[str, str]) -> dict[str, Any]:
+    packages = {
+        p.component: {"file": p.file, "version": p.version, "sha256": sums[p.file], "confirmed": p.confirmed}
+        for p in cluster.release.packages
+    }
+    common = {
+        "ansible_user": "root",
+        "ansible_port": 22,
+        "ansible_ssh_private_key_file": state.ssh_key,
+        "ansible_ssh_common_args": f"-o UserKnownHostsFile={state.known_hosts} -o StrictHostKeyChecking=yes "
+                                   "-o IdentitiesOnly=yes",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "ascend_artifact_mirror": state.mirror,
+        "ascend_packages": packages,
+        "ascend_prereqs_kernel_headers": False,
+        "ascend_prereqs_sysctl_apply": False,
+        "npu_driver_reboot": "never",
+        "cann_python_packages": list(LAB_WHEELS),
+        "cann_pip_find_links": f"{state.mirror}/wheels/",
+        "tokenfactory_lab": True,
+    }
+    return {"all": {"children": {"npu_servers": {"hosts": {
+        name: {"ansible_host": address, **common} for name, address in sorted(state.hosts.items())
+    }}}}}
+
+
+def up(stack: str, cluster: Cluster) -> LabState:
+    ensure_engine()
+    directory = stack_dir(stack)
+    directory.mkdir(parents=True, exist_ok=True)
+    network = _ensure_network(stack)
+    sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
+    fetch_wheels(directory / "mirror")
+    mirror = _ensure_mirror(stack, network, directory / "mirror")
+    public_key = ensure_keypair(directory / "ssh" / "id_ed25519")
+    names = [server.name for server in cluster.servers]
+    created = {name: _ensure_container(name, stack, network) for name in names}
+    addresses, host_keys = {}, {}
+    for name in names:
+        wait_for_systemd(name)
+        if created[name]:
+            _write_file(name, HARDWARE_PATH, hardware_for(cluster, name).to_json())
+        _write_file(name, "/root/.ssh/authorized_keys", public_key + "\n", mode="0600")
+        addresses[name] = _address(name, network)
+        host_keys[addresses[name]] = _host_key(name)
+    known_hosts = directory / "known_hosts"
+    known_hosts.write_text(known_hosts_lines(host_keys), encoding="utf-8")
+    state = LabState(stack=stack, network=network, mirror=mirror, mirror_container=mirror_name(stack),
+                     hosts=addresses, inventory=str(directory / "inventory.yml"), known_hosts=str(known_hosts),
+                     ssh_key=str(directory / "ssh" / "id_ed25519"))
+    Path(state.inventory).write_text(
+        "# GENERATED by `tokenfactory lab up`: the lab's containers over SSH, host keys checked.\n"
+        + yaml.safe_dump(_overlay(cluster, state, sums), sort_keys=True), encoding="utf-8")
+    (directory / "lab.json").write_text(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n",
+                                        encoding="utf-8")
+    return state
+
+
+def down(stack: str) -> list[str]:
+    """Remove the stack's containers, its network and its lab folder; return what was removed."""
+    removed = []
+    if engine_available():
+        for name in _labelled("container", stack):
+            remove_container(name)
+            removed.append(name)
+        for name in _labelled("network", stack):
+            docker("network", "rm", name)
+            removed.append(name)
+    directory = stack_dir(stack)
+    if directory.exists():
+        shutil.rmtree(directory)
+        removed.append(str(directory))
+    return removed
+
+
+def status(stack: str) -> dict[str, Any]:
+    containers = {}
+    for name in _labelled("container", stack):
+        info = _inspect(name)
+        containers[name] = info["State"]["Status"] if info else "gone"
+    state = load_state(stack)
+    return {"stack": stack, "containers": containers, "state": state.to_json() if state else None}
+
+
+def set_faults(stack: str, host: str, faults: dict[str, list[int]]) -> None:
+    """Inject simulated device faults (unhealthy, missing, slow, link_down) on one lab host."""
+    current = json.loads(_exec(host, f"cat {HARDWARE_PATH}"))
+    if (_inspect(host) or {}).get("Config", {}).get("Labels", {}).get(LABEL) != stack:
+        raise EngineError(f"{host} is not a host of lab {stack!r}")
+    current["faults"] = {kind: sorted(devices) for kind, devices in faults.items()}
+    _write_file(host, HARDWARE_PATH, json.dumps(current, indent=2, sort_keys=True) + "\n")

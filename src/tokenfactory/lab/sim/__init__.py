@@ -1,0 +1,1 @@
+"""Ascend simulator: a test double for NPUs and Huawei packages (hardware.py, packages.py, tools/)."""

@@ -1,0 +1,145 @@
+"""The hardware description of one simulated host: the lab writes it, the simulator's tools read it.
+
+Stdlib only: this module is shipped with the tools into the lab containers (see tools/bundle.py).
+Devices are 0..npus*dies_per_npu-1; NPU k owns devices k*dies_per_npu .. k*dies_per_npu+dies_per_npu-1.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenfactory.catalog.models import HardwareProfile
+
+HARDWARE_PATH = "/etc/ascend-sim/hardware.json"
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Device ids with an injected fault (see the module docstring of each tool for the effect)."""
+
+    unhealthy: tuple[int, ...] = ()  # npu-smi Health "Critical"; all_reduce_test check_result failed
+    missing: tuple[int, ...] = ()  # the device does not exist at all
+    slow: tuple[int, ...] = ()  # all_reduce_test bandwidth below 10 % of nominal
+    link_down: tuple[int, ...] = ()  # hccn_tool -link DOWN, -net_health Fault, ping loses every packet
+
+
+@dataclass(frozen=True)
+class Bandwidth:
+    """Nominal all_reduce algorithm bandwidth in GB/s, inside one super-pod/server group and across."""
+
+    intra_group: float = 180.0
+    inter_group: float = 45.0
+
+
+@dataclass(frozen=True)
+class Hardware:
+    profile: str
+    npu_model: str
+    npus: int
+    dies_per_npu: int
+    super_pod_id: int | None = None  # None: not a super-pod product (npu-smi spod-info unsupported)
+    server_index: int = 0
+    chip_id_base: int = 0  # first "Chip ID" that npu-smi spod-info reports for device 0
+    netdev: str | None = None  # interface that hccn_tool -ip -s configures; None: touch no interface
+    pci_device_id: str = "0xd802"
+    bandwidth_gbps: Bandwidth = field(default_factory=Bandwidth)
+    faults: Faults = field(default_factory=Faults)
+    # host name or IP -> super-pod (or server group) id, for all_reduce_test's hostfile scope check
+    host_super_pods: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.npus < 1 or self.dies_per_npu < 1:
+            raise ValueError("npus and dies_per_npu must be >= 1")
+        for kind, devices in asdict(self.faults).items():
+            bad = [device for device in devices if not 0 <= device < self.devices_per_server]
+            if bad:
+                raise ValueError(f"faults.{kind}: no device {bad[0]} (devices 0..{self.devices_per_server - 1})")
+
+    @classmethod
+    def for_profile(
+        cls,
+        profile: HardwareProfile,
+        *,
+        server_index: int,
+        super_pod_id: int = 0,
+        netdev: str | None = "eth0",
+        bandwidth_gbps: Bandwidth | None = None,
+        faults: Faults | None = None,
+        host_super_pods: dict[str, int] | None = None,
+    ) -> Hardware:
+        """A host of a catalog profile; super_pod_id is dropped for profiles that are not super-pods."""
+        return cls(
+            profile=profile.name,
+            npu_model=profile.npu_model,
+            npus=profile.npus_per_server,
+            dies_per_npu=profile.dies_per_npu,
+            super_pod_id=super_pod_id if profile.group_kind == "super-pod" else None,
+            server_index=server_index,
+            netdev=netdev,
+            pci_device_id=profile.pci_device_id,
+            bandwidth_gbps=bandwidth_gbps or Bandwidth(),
+            faults=faults or Faults(),
+            host_super_pods=dict(host_super_pods or {}),
+        )
+
+    @property
+    def devices_per_server(self) -> int:
+        return self.npus * self.dies_per_npu
+
+    def present_devices(self) -> list[int]:
+        return [d for d in range(self.devices_per_server) if d not in self.faults.missing]
+
+    def is_present(self, device: int) -> bool:
+        return 0 <= device < self.devices_per_server and device not in self.faults.missing
+
+    def device(self, npu: int, chip: int) -> int:
+        return npu * self.dies_per_npu + chip
+
+    def npu_chip(self, device: int) -> tuple[int, int]:
+        return divmod(device, self.dies_per_npu)
+
+    def health(self, device: int) -> str:
+        return "Critical" if device in self.faults.unhealthy else "OK"
+
+    def to_json(self) -> str:
+        return json.dumps({"simulated": True, **asdict(self)}, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Hardware:
+        """Parse hardware.json; raises ValueError naming the first bad key."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("simulated") is not True:
+            raise ValueError('expected a JSON object with "simulated": true')
+        try:
+            return cls(
+                profile=str(data["profile"]),
+                npu_model=str(data["npu_model"]),
+                npus=_int(data, "npus"),
+                dies_per_npu=_int(data, "dies_per_npu"),
+                super_pod_id=None if data.get("super_pod_id") is None else _int(data, "super_pod_id"),
+                server_index=_int(data, "server_index", 0),
+                chip_id_base=_int(data, "chip_id_base", 0),
+                netdev=None if data.get("netdev") is None else str(data["netdev"]),
+                pci_device_id=str(data.get("pci_device_id", "0xd802")),
+                bandwidth_gbps=Bandwidth(**{k: float(v) for k, v in data.get("bandwidth_gbps", {}).items()}),
+                faults=Faults(**{k: tuple(_ints(v, k)) for k, v in data.get("faults", {}).items()}),
+                host_super_pods={str(k): int(v) for k, v in data.get("host_super_pods", {}).items()},
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"bad hardware description: {exc!r}") from None
+
+
+def _int(data: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{key}: expected an integer, got {value!r}")
+    return value
+
+
+def _ints(values: Any, key: str) -> list[int]:
+    if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"faults.{key}: expected a list of device ids")
+    return values

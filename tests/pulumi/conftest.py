@@ -1,0 +1,26 @@
+"""Fixtures for the Pulumi layer: a playbooks folder whose phases exist, whatever playbooks/ holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tokenfactory.ansible.phases import PHASES
+
+PLAYBOOK = "- name: Placeholder for {phase}\n  hosts: npu_servers\n  gather_facts: false\n  tasks: []\n"
+
+
+def make_playbooks(directory: Path, phases: tuple[str, ...] | list[str] = PHASES) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for phase in phases:
+        (directory / f"{phase}.yml").write_text(PLAYBOOK.format(phase=phase), encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def all_playbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every phase has a playbook (in a temporary folder the program finds through the environment)."""
+    directory = make_playbooks(tmp_path / "playbooks")
+    monkeypatch.setenv("TOKENFACTORY_PLAYBOOK_DIR", str(directory))
+    return directory

@@ -1,0 +1,36 @@
+"""The phase-run provider against the container lab: the real playbooks, through the real runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.pulumi.mock_runtime import stack_cluster
+from tokenfactory.ansible.phases import available_phases, playbook_dir
+from tokenfactory.lab import lab
+from tokenfactory.pulumi.providers import InventoryProvider, PhaseRunProvider
+from tokenfactory.pulumi.triggers import content_hashes
+from tokenfactory.render import render_all
+from tokenfactory.topology import build_cluster
+
+
+@pytest.mark.lab
+def test_create_against_the_container_lab_runs_the_real_playbooks(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if lab.load_state("lab") is None:
+        pytest.skip("no container lab runs for stack 'lab': start it with `tokenfactory lab up lab`")
+    monkeypatch.delenv("TOKENFACTORY_PLAYBOOK_DIR", raising=False)
+    phases = available_phases()
+    if not phases:
+        pytest.skip(f"no phase playbook exists yet in {playbook_dir()}")
+    spec = build_cluster(stack_cluster("lab")).spec.model_dump(mode="json")
+    InventoryProvider().create({"stack": "lab", "cluster": spec, "inventory_root": str(tmp_path),
+                                "files": content_hashes(render_all(build_cluster(spec)))})
+    created = PhaseRunProvider().create({
+        "stack": "lab", "cluster": spec, "super_node": "sn01", "phase": phases[0], "triggers": {}, "lab": True,
+        "preflight": True, "uninstall_on_delete": False, "inventory_root": str(tmp_path)})
+    assert created.id == f"lab/sn01/{phases[0]}"
+    assert created.outs is not None
+    assert created.outs["summary"]["status"] == "ok"
+    assert created.outs["summary"]["hosts"] == {"ok": 2}

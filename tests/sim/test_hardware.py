@@ -1,0 +1,58 @@
+"""The hardware description: what the lab writes, what the tools read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tokenfactory.catalog import load_catalog
+from tokenfactory.lab.sim.hardware import Bandwidth, Faults, Hardware
+
+EXAMPLE = """{"simulated": true, "profile": "atlas-900-a3-superpod", "npu_model": "Ascend 910C", "npus": 8,
+ "dies_per_npu": 2, "super_pod_id": 0, "server_index": 3, "chip_id_base": 0, "netdev": "eth0",
+ "bandwidth_gbps": {"intra_group": 180.0, "inter_group": 45.0},
+ "faults": {"unhealthy": [5], "missing": [15], "slow": [2], "link_down": []}}"""
+
+
+def test_the_documented_example_parses() -> None:
+    hardware = Hardware.from_json(EXAMPLE)
+    assert hardware.devices_per_server == 16
+    assert hardware.faults == Faults(unhealthy=(5,), missing=(15,), slow=(2,), link_down=())
+    assert hardware.present_devices() == list(range(15))
+    assert (hardware.health(5), hardware.health(4)) == ("Critical", "OK")
+    assert (hardware.npu_chip(5), hardware.device(7, 1)) == ((2, 1), 15)
+    assert not hardware.is_present(15)
+
+
+def test_for_profile_and_round_trip() -> None:
+    profiles = load_catalog().profiles
+    a3 = Hardware.for_profile(profiles["atlas-900-a3-superpod"], server_index=47, super_pod_id=3,
+                              bandwidth_gbps=Bandwidth(200.0, 50.0), faults=Faults(slow=(1,)),
+                              host_super_pods={"sn04-n48": 3})
+    data = json.loads(a3.to_json())
+    assert data["simulated"] is True
+    assert (data["npus"], data["dies_per_npu"], data["super_pod_id"], data["netdev"]) == (8, 2, 3, "eth0")
+    assert data["faults"] == {"unhealthy": [], "missing": [], "slow": [1], "link_down": []}
+    assert list(data) == sorted(data)
+    assert Hardware.from_json(a3.to_json()) == a3
+    a2 = Hardware.for_profile(profiles["atlas-800t-a2"], server_index=0, super_pod_id=5, netdev=None)
+    assert (a2.devices_per_server, a2.super_pod_id, a2.npu_model) == (8, None, "Ascend 910B")
+    assert Hardware.from_json(a2.to_json()) == a2
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"simulated": False}, '"simulated": true'),
+    ({"npus": "8"}, "npus: expected an integer"),
+    ({"npus": 0}, "must be >= 1"),
+    ({"faults": {"missing": [16]}}, "faults.missing: no device 16"),
+    ({"faults": {"slow": "2"}}, "faults.slow: expected a list"),
+    ({"faults": {"flaky": [1]}}, "bad hardware description"),
+    ({"bandwidth_gbps": {"intra": 1.0}}, "bad hardware description"),
+])
+def test_bad_descriptions_are_value_errors(change: dict[str, object], message: str) -> None:
+    data = {**json.loads(EXAMPLE), **change}
+    with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+        Hardware.from_json(json.dumps(data))
+    with pytest.raises(ValueError, match="bad hardware description"):
+        Hardware.from_json(json.dumps({"simulated": True, "npus": 8}))
