@@ -78,3 +78,17 @@ def test_excluded_host_is_skipped_not_failed() -> None:
     phase = PhaseReport("driver", hosts={"h1": HostReport(excluded="failed in phase prereqs"), "h2": HostReport(ok=2)})
     assert phase.status == "ok"
     assert phase.hosts["h1"].to_json()["status"] == "skipped"
+
+
+def test_loop_failure_names_the_failed_item() -> None:
+    events = [{"event": "runner_on_failed", "event_data": {"host": "h1", "task": "Download", "res": {
+        "msg": "One or more items failed", "results": [
+            {"item": "firmware", "failed": False, "msg": "ok"},
+            {"item": "driver", "failed": True, "msg": "The checksum for /x did not match 00; it was 4f."}]}}}]
+    assert _build(events).hosts["h1"].message == "driver: The checksum for /x did not match 00; it was 4f."
+
+
+def test_command_failure_shows_its_output() -> None:
+    events = [{"event": "runner_on_failed", "event_data": {"host": "h1", "task": "Install", "res": {
+        "msg": "non-zero return code", "rc": 1, "stderr": "[Driver] [ERROR] user HwHiAiUser does not exist\n"}}}]
+    assert _build(events).hosts["h1"].message == "exit 1: [Driver] [ERROR] user HwHiAiUser does not exist"

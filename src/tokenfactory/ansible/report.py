@@ -87,6 +87,14 @@ class RunReport:
 
 
 def _message(result: dict[str, Any]) -> str:
+    """The most useful line of a failed result; for a loop, the first failed item's, labelled."""
+    for item in result.get("results") or []:
+        if isinstance(item, dict) and item.get("failed"):
+            label = item.get("_ansible_item_label", item.get("item"))
+            return f"{label}: {_message(item)}" if label is not None else _message(item)
+    if result.get("msg") == "non-zero return code" and (result.get("stderr") or result.get("stdout")):
+        output = str(result.get("stderr") or result.get("stdout")).strip().splitlines()[-1]
+        return f"exit {result.get('rc')}: {output}"
     for key in ("msg", "stderr", "reason", "module_stderr", "stdout"):
         value = result.get(key)
         if value:

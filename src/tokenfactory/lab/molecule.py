@@ -2,9 +2,15 @@
 
 `python -m tokenfactory.lab.molecule [DIR]` (default .lab/molecule) writes:
   DIR/mirror/        the simulator's packages of every catalog release + SHA256SUMS
+  DIR/rendered/      the lab stack's rendered rank table and hccn/<server>.conf files (tokenfactory.render),
+                     as `tokenfactory render` writes them beside the inventory
   DIR/group_vars/    the lab stack's rendered group_vars with the real sha256 of those packages,
-                     the mirror URL, container settings, and the previous release for `prepare`
-  DIR/host_vars/     each scenario host's simulated hardware description
+                     the mirror URL, container settings, the previous release for `prepare`, and
+                     where the rendered rank table and hccn.conf files are (hccn_network_rendered_dir)
+  DIR/host_vars/     each scenario host's simulated hardware description, and the rendered host and
+                     super-node variables (npu_devices, tokenfactory_super_node, ...) of the lab server it
+                     plays, named by tokenfactory_server_name (its ansible_host is left out: Molecule
+                     reaches the container by name)
 The scenario hosts are two simulated servers of the lab stack's profile: mol-fresh and mol-upgrade.
 """
 
@@ -19,6 +25,7 @@ import yaml
 from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.catalog.versions import version_key
 from tokenfactory.lab.lab import LAB_WHEELS, build_mirror, fetch_wheels, hardware_for, lab_home
+from tokenfactory.render import render_all, write_tree
 from tokenfactory.render.group_vars import artifact_vars, cluster_vars, hccl_vars, software_vars
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
@@ -46,6 +53,18 @@ def _packages(cluster: Cluster, release: str, sums: dict[str, str]) -> dict[str,
                          for p in resolved.packages}}
 
 
+def _server_vars(hosts_yml: str, server: str) -> dict[str, Any]:
+    """The rendered variables of one server in hosts.yml: its super-node group's vars and its host vars,
+    without ansible_host (the scenario host is reached through Molecule's connection)."""
+    groups = yaml.safe_load(hosts_yml)["all"]["children"]
+    for group in groups.values():
+        hosts = (group or {}).get("hosts") or {}
+        if server in hosts:
+            host = {key: value for key, value in hosts[server].items() if key != "ansible_host"}
+            return {**(group.get("vars") or {}), **host, "tokenfactory_server_name": server}
+    raise KeyError(f"{server} is not a host of the rendered inventory")
+
+
 def prepare(directory: Path, stack: str = "lab") -> Path:
     cluster = build_cluster(read_stack(stack, REPO).cluster)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
@@ -55,13 +74,18 @@ def prepare(directory: Path, stack: str = "lab") -> Path:
     for package in software["ascend_packages"].values():
         package["sha256"] = sums[package["file"]]
     previous = [name for name in releases if version_key(name) < version_key(cluster.release.name)]
+    rendered = render_all(cluster)
+    write_tree({path: text for path, text in rendered.items() if path == "ranktable.json" or path.startswith("hccn/")},
+               directory / "rendered")
     variables = {**cluster_vars(cluster), **software, **artifact_vars(cluster), **hccl_vars(cluster),
                  **CONTAINER_VARS, "ascend_artifact_mirror": MIRROR_URL,
+                 "hccn_network_rendered_dir": str(directory / "rendered"),
                  "sim_previous_release": _packages(cluster, previous[-1], sums) if previous else None}
     _write(directory / "group_vars" / "all.yml", variables)
     for host, server in HOSTS.items():
         _write(directory / "host_vars" / f"{host}.yml",
-               {"sim_hardware": hardware_for(cluster, server).to_json()})
+               {**_server_vars(rendered["hosts.yml"], server),
+                "sim_hardware": hardware_for(cluster, server).to_json()})
     return directory
 
 
