@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tokenfactory.cli.common import load, print_json, reported_errors
+from tokenfactory.deploy import Deployment
 from tokenfactory.lab import lab
 
 lab_app = typer.Typer(help="The container lab: one simulated NPU server per container.", no_args_is_help=True)
@@ -17,9 +18,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 
 @lab_app.command()
 def up(stack: StackArg, as_json: JsonOpt = False) -> None:
-    """Start (or reuse) the lab of STACK: host containers, artifact mirror, SSH, inventory overlay."""
+    """Render STACK, then start (or reuse) its lab: host containers, mirror, SSH, inventory overlay."""
     with reported_errors():
         stack_file, cluster = load(stack)
+        Deployment.prepare(stack_file.name, cluster).render()
         state = lab.up(stack_file.name, cluster)
     if as_json:
         print_json(json.dumps(state.to_json(), indent=2, sort_keys=True))

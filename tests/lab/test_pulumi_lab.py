@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.lab_support import needs_lab
 from tests.pulumi.mock_runtime import stack_cluster
 from tokenfactory.ansible.phases import available_phases, playbook_dir
-from tokenfactory.lab import lab
 from tokenfactory.pulumi.providers import InventoryProvider, PhaseRunProvider
 from tokenfactory.pulumi.triggers import content_hashes
 from tokenfactory.render import render_all
 from tokenfactory.topology import build_cluster
 
+pytestmark = needs_lab
 
-@pytest.mark.lab
-def test_create_against_the_container_lab_runs_the_real_playbooks(tmp_path: Path,
+
+def test_create_against_the_container_lab_runs_the_real_playbooks(lab_up: dict[str, Any], tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    if lab.load_state("lab") is None:
-        pytest.skip("no container lab runs for stack 'lab': start it with `tokenfactory lab up lab`")
     monkeypatch.delenv("TOKENFACTORY_PLAYBOOK_DIR", raising=False)
     phases = available_phases()
-    if not phases:
-        pytest.skip(f"no phase playbook exists yet in {playbook_dir()}")
+    assert phases[0] == "prereqs", f"playbooks in {playbook_dir()}"
     spec = build_cluster(stack_cluster("lab")).spec.model_dump(mode="json")
     InventoryProvider().create({"stack": "lab", "cluster": spec, "inventory_root": str(tmp_path),
                                 "files": content_hashes(render_all(build_cluster(spec)))})
