@@ -78,8 +78,15 @@ def _print_run(report: RunReport, as_json: bool, path: str) -> None:
     typer.echo(f"report: {path}")
 
 
-def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool,
-             as_json: bool) -> RunReport:
+def _finish(report: RunReport, kind: str, as_json: bool) -> None:
+    """Save the run report, print it, and exit 3 when any host failed."""
+    path = save_report(report, kind)
+    _print_run(report, as_json, str(path))
+    if report.status != "ok":
+        raise typer.Exit(int(Exit.HOSTS_FAILED))
+
+
+def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool) -> RunReport:
     plan = deployment.plan(phases, limit=limit, check=check)
     progress = Progress()
     with progress.shown():
@@ -106,11 +113,8 @@ def plan(
             return
         if offline["stale_files"]:
             deployment.render()
-        report = _execute(deployment, phases, None, True, as_json)
-    path = save_report(report, "plan")
-    _print_run(report, as_json, str(path))
-    if report.status != "ok":
-        raise typer.Exit(int(Exit.HOSTS_FAILED))
+        report = _execute(deployment, phases, None, True)
+    _finish(report, "plan", as_json)
 
 
 def _print_offline(offline: dict[str, Any]) -> None:
@@ -146,8 +150,5 @@ def apply(
         except ValueError as error:
             abort(str(error), Exit.INVALID_CONFIG)
         deployment.render()
-        report = _execute(deployment, phases, limit, False, as_json)
-    path = save_report(report, "apply")
-    _print_run(report, as_json, str(path))
-    if report.status != "ok":
-        raise typer.Exit(int(Exit.HOSTS_FAILED))
+        report = _execute(deployment, phases, limit, False)
+    _finish(report, "apply", as_json)

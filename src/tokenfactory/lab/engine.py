@@ -26,33 +26,21 @@ def _tail(text: str) -> str:
 
 def ensure_engine(script: Path = ENGINE_SCRIPT, timeout: float = 1800) -> None:
     """Make a docker engine answer and the base image exist (installs and builds on first use)."""
-    try:
-        result = subprocess.run(
-            [str(script), "ensure"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EngineError(f"{script} ensure: {exc}") from exc
+    result = _run([str(script), "ensure"], timeout)
     if result.returncode != 0:
         raise EngineError(f"{script} ensure failed (exit {result.returncode}):\n{_tail(result.stderr)}")
 
 
-def _docker(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(
-            ["docker", *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EngineError(f"docker {' '.join(args)}: {exc}") from exc
+        raise EngineError(f"{' '.join(argv)}: {exc}") from exc
+
+
+def _docker(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return _run(["docker", *args], timeout)
 
 
 def engine_available() -> bool:
