@@ -16,7 +16,7 @@ from tokenfactory.topology import build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
 pytestmark = needs_lab
-PHASES = ("prereqs", "driver", "cann")
+PHASES = ("prereqs", "driver", "cann", "network", "validate")
 
 
 def _phase_args() -> list[str]:

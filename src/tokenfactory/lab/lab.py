@@ -233,6 +233,7 @@ def _overlay(cluster: Cluster, state: LabState, sums: dict[str, str]) -> dict[st
         "npu_driver_reboot": "never",
         "cann_python_packages": list(LAB_WHEELS),
         "cann_pip_find_links": f"{state.mirror}/wheels/",
+        "cluster_validate_mpirun": "",  # no MPI in the lab: all_reduce_test runs directly
         "tokenfactory_lab": True,
     }
     return {"all": {"children": {"npu_servers": {"hosts": {

@@ -33,7 +33,8 @@ from tokenfactory.topology.stackfile import read_stack
 REPO = Path(__file__).resolve().parents[3]
 HOSTS = {"mol-fresh": "sn01-n01", "mol-upgrade": "sn01-n02"}  # scenario host -> lab server it plays
 MIRROR_URL = "http://mol-mirror:8080"
-# Settings for containers: no kernel to build for, read-only /proc/sys, no reboot, wheels from the mirror.
+# Settings for containers: no kernel to build for, read-only /proc/sys, no reboot, wheels from the mirror,
+# no MPI (cluster_validate runs all_reduce_test directly on every host).
 CONTAINER_VARS: dict[str, Any] = {
     "ansible_python_interpreter": "/usr/bin/python3",
     "ascend_prereqs_kernel_headers": False,
@@ -41,6 +42,7 @@ CONTAINER_VARS: dict[str, Any] = {
     "npu_driver_reboot": "never",
     "cann_python_packages": list(LAB_WHEELS),
     "cann_pip_find_links": f"{MIRROR_URL}/wheels/",
+    "cluster_validate_mpirun": "",
 }
 
 
