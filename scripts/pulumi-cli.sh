@@ -47,11 +47,24 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
 say "building pulumi v$VERSION from source into $BIN (first build: 10-20 min on 2 cores)"
 cd "$work"
 go mod init tokenfactory.local/pulumi-cli >/dev/null 2>&1
-commit="$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$VERSION" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["Origin"]["Hash"])')"
+# The language host module is never tagged: it is required at the commit of the release (a
+# pseudo-version), which the mirror's .info of pkg/v3 names under Origin.Hash when it records it.
+commit="${TOKENFACTORY_PULUMI_LANGUAGE_COMMIT:-$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@v$VERSION" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin", {}).get("Hash", ""))')}"
+if [ -z "$commit" ]; then
+    say "the module mirror does not name the commit of pkg/v3 v$VERSION (no Origin in its .info);"
+    say "set TOKENFACTORY_PULUMI_LANGUAGE_COMMIT to the commit of the v$VERSION tag"
+    exit 1
+fi
+host="github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@$commit"
+if ! error="$(go mod download -json "$host" 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Error", ""))')" \
+        || [ -n "$error" ]; then
+    say "cannot fetch the Python language host from the module mirror: ${error:-go mod download failed}"
+    exit 1
+fi
 say "resolving modules (pkg/v3 and sdk/v3 v$VERSION, language host at commit ${commit:0:12})"
 go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$VERSION" \
-    "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@$commit" \
+    "$host" \
     "github.com/pulumi/pulumi/sdk/v3@v$VERSION" 2>&1 | grep -v '^go: downloading' >&2 || true
 for module in pkg/v3 sdk/v3; do
     got="$(go list -m -f '{{.Version}}' "github.com/pulumi/pulumi/$module")"
