@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from tokenfactory.cli.diagram_command import diagram
 from tokenfactory.cli.lab_commands import lab_app
 from tokenfactory.cli.model_commands import render, validate
 from tokenfactory.cli.run_commands import apply, plan
@@ -19,6 +20,7 @@ app.command()(validate)
 app.command()(render)
 app.command()(plan)
 app.command()(apply)
+app.command()(diagram)
 app.add_typer(lab_app, name="lab")
 
 __all__ = ["app"]
