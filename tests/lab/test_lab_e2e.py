@@ -30,6 +30,13 @@ def test_up_names_hosts_as_the_inventory_and_serves_the_mirror(lab_up: dict[str,
     assert sorted(line.split()[0] for line in known_hosts) == sorted(lab_up["addresses"].values())
 
 
+def test_lab_mirror_serves_the_lab_sums(lab_up: dict[str, Any]) -> None:
+    code, report = run_json("artifacts", "check", STACK, "--lab")
+    assert code == 0, report
+    assert [f["status"] for f in report["files"]] == ["ok"] * 5
+    assert [f["component"] for f in report["files"]] == ["driver", "firmware", "toolkit", "ops", "nnal"]
+
+
 def test_ansible_reaches_hosts_over_ssh_with_checked_host_keys(lab_up: dict[str, Any]) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     inventories = ["-i", str(REPO / "inventories" / STACK / "hosts.yml"), "-i", lab_up["inventory"]]

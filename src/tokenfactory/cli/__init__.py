@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from tokenfactory.cli.artifacts_commands import artifacts_app
 from tokenfactory.cli.diagram_command import diagram
 from tokenfactory.cli.lab_commands import lab_app
 from tokenfactory.cli.model_commands import render, validate
@@ -22,5 +23,6 @@ app.command()(plan)
 app.command()(apply)
 app.command()(diagram)
 app.add_typer(lab_app, name="lab")
+app.add_typer(artifacts_app, name="artifacts")
 
 __all__ = ["app"]

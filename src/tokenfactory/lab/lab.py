@@ -195,6 +195,15 @@ def build_mirror(profile: str, arch: str, directory: Path) -> dict[str, str]:
     return sums
 
 
+def mirror_sums(stack: str) -> dict[str, str]:
+    """The lab mirror's SHA256SUMS (the lab's pins, as an operator's are in the stack): file -> sha256."""
+    sums_file = stack_dir(stack) / "mirror" / "SHA256SUMS"
+    if not sums_file.is_file():
+        return {}
+    lines = (line.split("  ", 1) for line in sums_file.read_text(encoding="utf-8").splitlines() if line)
+    return {name: digest for digest, name in lines}
+
+
 # Pure-Python wheels the lab's hosts install as CANN's Python prerequisites, from the lab mirror
 # (lab hosts, like an air-gapped cluster, get no PyPI; ascend-facts §2 lists the full set).
 LAB_WHEELS = ("attrs", "decorator", "typing_extensions")
