@@ -6,6 +6,7 @@ import typer
 
 from tokenfactory.cli.artifacts_commands import artifacts_app
 from tokenfactory.cli.diagram_command import diagram
+from tokenfactory.cli.drift_command import drift
 from tokenfactory.cli.lab_commands import lab_app
 from tokenfactory.cli.model_commands import render, validate
 from tokenfactory.cli.run_commands import apply, plan
@@ -22,6 +23,7 @@ app.command()(render)
 app.command()(plan)
 app.command()(apply)
 app.command()(diagram)
+app.command()(drift)
 app.add_typer(lab_app, name="lab")
 app.add_typer(artifacts_app, name="artifacts")
 
