@@ -117,6 +117,7 @@ ALL = {f"sn01-n0{k}" for k in range(1, 5)} | {f"sn02-n0{k}" for k in range(1, 4)
     ("sn01-n01,sn02", {"sn01-n01", "sn02-n01", "sn02-n02", "sn02-n03"}),
     ("sn01:!sn01-n02", {"sn01-n01", "sn01-n03", "sn01-n04"}),
     ("npu_servers:!sn01", {"sn02-n01", "sn02-n02", "sn02-n03"}),
+    ("!sn01", {"sn02-n01", "sn02-n02", "sn02-n03"}),
     ("sn0*-n03", {"sn01-n03", "sn02-n03"}),
     ("atlas_900_a3_superpod:&~.*-n01$", {"sn01-n01", "sn02-n01"}),
     ("no-such-host", set()),
