@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tokenfactory.ansible.inventory import super_node_hosts
-from tokenfactory.ansible.orchestrate import GroupEventHandler, LaneHandler, Plan, Rollout, run_phases
-from tokenfactory.ansible.phases import select_phases
+from tokenfactory.ansible.orchestrate import GroupEventHandler, LaneHandler, Plan, Rollout, resolve_limit, run_phases
+from tokenfactory.ansible.phases import PHASE_TIMEOUT_S, select_phases
 from tokenfactory.ansible.preflight import Expectations, PreflightResult, SshTarget, run_preflight
 from tokenfactory.ansible.report import RunReport
 from tokenfactory.ansible.runner import Secrets
@@ -86,7 +85,7 @@ class Deployment:
         return run_preflight(targets, expect, known_hosts, self.secrets)
 
     def plan(self, phases: list[str] | None = None, *, limit: str | None = None, check: bool = False,
-             extravars: dict[str, Any] | None = None) -> Plan:
+             extravars: dict[str, Any] | None = None, timeout_s: int = PHASE_TIMEOUT_S) -> Plan:
         rollout = self.cluster.spec.rollout
         return Plan(
             phases=tuple(select_phases(phases)),
@@ -94,32 +93,21 @@ class Deployment:
             groups=super_node_hosts(self.inventory_dir / "hosts.yml"),
             rollout=Rollout(rollout.batch_size, rollout.max_fail_percentage, rollout.super_nodes == "parallel"),
             limit=limit, check=check, diff=check, extravars=dict(extravars or {}), secrets=self.secrets,
+            timeout_s=timeout_s,
         )
 
     def run(self, plan: Plan, *, preflight: bool = True, on_lane: LaneHandler | None = None,
             on_event: GroupEventHandler | None = None) -> RunReport:
+        """Preflight exactly the hosts the plan runs on (its --limit resolved as Ansible does), then the phases."""
         report = RunReport(self.stack)
+        plan = resolve_limit(plan)
         excluded: dict[str, str] = {}
         if preflight:
-            wanted = {h for hosts in plan.groups.values() for h in hosts}
-            results = self.preflight(_limited(wanted, plan.limit))
+            results = self.preflight({h for hosts in plan.groups.values() for h in hosts})
             report.preflight = {name: result.to_json() for name, result in sorted(results.items())}
             excluded = {name: f"preflight: {r.error}" for name, r in results.items() if not r.ok}
         report.phases = run_phases(plan, excluded, on_lane=on_lane, on_event=on_event)
         return report
-
-
-def _limited(hosts: set[str], pattern: str | None) -> set[str]:
-    """Hosts a simple --limit (names, globs, commas or colons) selects; others pass to Ansible as is."""
-    if not pattern:
-        return hosts
-    selected: set[str] = set()
-    for part in re.split(r"[:,]", pattern):
-        if not part or part[0] in "!&":
-            return hosts
-        regex = re.compile("^" + re.escape(part).replace(r"\*", ".*").replace(r"\?", ".") + "$")
-        selected |= {h for h in hosts if regex.match(h) or h.startswith(part + "-")}
-    return selected
 
 
 def save_report(report: RunReport, kind: str, directory: Path | None = None) -> Path:

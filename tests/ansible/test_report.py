@@ -92,3 +92,20 @@ def test_command_failure_shows_its_output() -> None:
     events = [{"event": "runner_on_failed", "event_data": {"host": "h1", "task": "Install", "res": {
         "msg": "non-zero return code", "rc": 1, "stderr": "[Driver] [ERROR] user HwHiAiUser does not exist\n"}}}]
     assert _build(events).hosts["h1"].message == "exit 1: [Driver] [ERROR] user HwHiAiUser does not exist"
+
+
+def test_a_timed_out_run_fails_every_host_it_started_keeping_earlier_failures() -> None:
+    builder = ReportBuilder("driver")
+    for event in [
+        {"event": "runner_on_start", "event_data": {"host": "h1", "task": "Driver | Install"}},
+        {"event": "runner_on_start", "event_data": {"host": "h2", "task": "Driver | Install"}},
+        {"event": "runner_on_failed", "event_data": {"host": "h2", "task": "Driver | Install",
+                                                     "res": {"msg": "disk full"}}},
+    ]:
+        builder.handle(event)
+    builder.timed_out(600)
+    report = builder.report
+    assert report.error == "the phase run was stopped by its timeout (600 s)"
+    assert {name: (h.status, h.failed_task, h.message) for name, h in report.hosts.items()} == {
+        "h1": ("failed", "Driver | Install", "the phase run was stopped by its timeout (600 s)"),
+        "h2": ("failed", "Driver | Install", "disk full")}

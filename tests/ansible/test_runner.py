@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -77,4 +78,23 @@ def test_secrets_use_runner_channels_and_never_reach_disk(tmp_path: Path, privat
                    extravars={"marker_dir": str(tmp_path)}, secrets=secrets)
     report = run_phase(run)
     assert report.hosts["sn01-n01"].status == "ok"
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_run_cut_by_its_timeout_fails_its_hosts(tmp_path: Path, private_tmp: Path) -> None:
+    # ansible-runner kills ansible-playbook; the local connection's `sleep` outlives it (as a task on a remote
+    # host may), so it sleeps 20 s only.
+    playbook = tmp_path / "slow.yml"
+    playbook.write_text("- hosts: npu_servers\n  gather_facts: false\n  tasks:\n"
+                        "    - name: Slow | Sleep past the timeout\n      ansible.builtin.command: sleep 20\n"
+                        "      changed_when: false\n")
+    started = time.monotonic()
+    report = run_phase(PhaseRun("driver", playbook, (INVENTORY,), host_count=2, limit="sn01", timeout_s=3))
+    assert time.monotonic() - started < 30
+    assert report.status == "failed"
+    assert report.error == "the phase run was stopped by its timeout (3 s)"
+    assert report.failed_hosts() == ["sn01-n01", "sn01-n02"]
+    for host in ("sn01-n01", "sn01-n02"):
+        assert (report.hosts[host].failed_task, report.hosts[host].message) == (
+            "Slow | Sleep past the timeout", "the phase run was stopped by its timeout (3 s)")
     assert list(private_tmp.iterdir()) == []

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
+from tokenfactory.ansible.orchestrate import Plan
+from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
+from tokenfactory.ansible.report import RunReport
 from tokenfactory.cli import app
+from tokenfactory.deploy import Deployment
 
 runner = CliRunner()
 
@@ -34,6 +39,10 @@ def test_offline_plan_json(workdir: Path) -> None:
     assert plan["packages"]["ops"] == {"file": "Ascend-cann-A3-ops_8.5.0_linux-aarch64.run", "version": "8.5.0",
                                        "sha256_pinned": False}
     assert plan["rollout"]["batches"]["sn01"] == {"hosts": 48, "batch_size": 48, "batches": 1}
+    assert plan["rollout"]["warnings"] == [
+        "every host (192) is upgraded at once, and rebooted at once where the driver or firmware needs it: "
+        "rollout.batch_size 100% puts each super-node in one batch and super-nodes run in parallel; set a smaller "
+        "rollout.batch_size (e.g. 10%) or rollout.super_nodes: sequential"]
     assert plan["stale_files"] == []  # the committed inventories/wuxi-prod is fresh
 
 
@@ -42,12 +51,59 @@ def test_offline_plan_reports_stale_inventory_and_batches(workdir: Path) -> None
     document = yaml.safe_load(path.read_text())
     cluster = document["config"]["tokenfactory:cluster"]
     cluster["hccl"]["tls"] = True
-    cluster["rollout"] = {"batch_size": "25%", "max_fail_percentage": 10}
+    cluster["rollout"] = {"batch_size": "30%", "max_fail_percentage": 10}
     path.write_text(yaml.safe_dump(document))
     result = runner.invoke(app, ["plan", "wuxi-prod"])
     assert result.exit_code == 0, result.output
     assert "STALE (193 file(s))" in result.stdout
-    assert "sn01: 48 hosts in 4 batch(es) of 12" in result.stdout
+    assert "sn01: 48 hosts in 4 batch(es) of 14" in result.stdout  # Ansible: 30% of 48 rounds down to 14
+    assert "WARNING" not in result.stdout
+
+
+def _set_rollout(workdir: Path, rollout: dict[str, Any]) -> None:
+    path = workdir / "Pulumi.wuxi-prod.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"]["tokenfactory:cluster"]["rollout"] = rollout
+    path.write_text(yaml.safe_dump(document))
+
+
+@pytest.mark.parametrize(("size", "batch", "batches"), [
+    ("30%", 14, 4), ("1%", 1, 48), ("99%", 47, 2), ("100%", 48, 1), ("5", 5, 10), ("60", 48, 1)])
+def test_batches_follow_ansibles_serial_rule(workdir: Path, size: str, batch: int, batches: int) -> None:
+    _set_rollout(workdir, {"batch_size": size})
+    result = runner.invoke(app, ["plan", "wuxi-prod", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rollout"]["batches"]["sn04"] == {
+        "hosts": 48, "batch_size": batch, "batches": batches}
+
+
+def test_plan_says_when_every_host_is_upgraded_at_once(workdir: Path) -> None:
+    result = runner.invoke(app, ["plan", "wuxi-prod"])
+    assert result.exit_code == 0, result.output
+    assert ("WARNING: every host (192) is upgraded at once, and rebooted at once where the driver or firmware "
+            "needs it") in result.stdout
+    _set_rollout(workdir, {"batch_size": "100%", "super_nodes": "sequential"})
+    assert "WARNING" not in runner.invoke(app, ["plan", "wuxi-prod"]).stdout  # one super-node at a time
+
+
+def test_timeout_reaches_the_phase_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copy(REPO / "Pulumi.lab.yaml", tmp_path)  # the lab stack: nothing here may reach wuxi-prod
+    monkeypatch.chdir(tmp_path)
+    plans: list[Plan] = []
+
+    def run(self: Deployment, plan: Plan, **kwargs: Any) -> RunReport:
+        plans.append(plan)
+        return RunReport(self.stack)
+
+    monkeypatch.setattr(Deployment, "render", lambda self: [])
+    monkeypatch.setattr(Deployment, "run", run)
+    monkeypatch.setattr("tokenfactory.cli.run_commands.save_report", lambda report, kind: tmp_path / "report.json")
+    assert runner.invoke(app, ["apply", "lab", "--phase", "prereqs", "--timeout", "90"]).exit_code == 0
+    assert runner.invoke(app, ["apply", "lab", "--phase", "prereqs"]).exit_code == 0
+    assert [plan.timeout_s for plan in plans] == [90, PHASE_TIMEOUT_S]
+    result = runner.invoke(app, ["apply", "lab", "--timeout", "0"])
+    assert result.exit_code == 2
+    assert "--timeout" in result.stderr
 
 
 @pytest.mark.parametrize("command", [["plan", "wuxi-prod"], ["apply", "wuxi-prod"], ["plan", "wuxi-prod", "--check"]])

@@ -1,4 +1,5 @@
-"""Fixtures for the Pulumi layer: a playbooks folder whose phases exist, whatever playbooks/ holds."""
+"""Fixtures for the Pulumi layer: a playbooks folder in which every phase has a playbook (the repository's
+where it has one, so triggers derive the same roles; a placeholder running no role otherwise)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tokenfactory.ansible.phases import PHASES
 
 PLAYBOOK = "- name: Placeholder for {phase}\n  hosts: npu_servers\n  gather_facts: false\n  tasks: []\n"
@@ -14,7 +16,9 @@ PLAYBOOK = "- name: Placeholder for {phase}\n  hosts: npu_servers\n  gather_fact
 def make_playbooks(directory: Path, phases: tuple[str, ...] | list[str] = PHASES) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for phase in phases:
-        (directory / f"{phase}.yml").write_text(PLAYBOOK.format(phase=phase), encoding="utf-8")
+        real = REPO / "playbooks" / f"{phase}.yml"
+        text = real.read_text(encoding="utf-8") if real.is_file() else PLAYBOOK.format(phase=phase)
+        (directory / f"{phase}.yml").write_text(text, encoding="utf-8")
     return directory
 
 

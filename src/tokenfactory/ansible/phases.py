@@ -7,6 +7,8 @@ from pathlib import Path
 
 PHASES = ("prereqs", "driver", "cann", "network", "runtime", "validate")
 PLAYBOOK_DIR = Path(__file__).resolve().parents[3] / "playbooks"
+# Default timeout of one phase run (one phase on one super-node, every batch): ample for installs and reboots.
+PHASE_TIMEOUT_S = 4 * 3600
 
 
 def playbook_dir() -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-HostStatus = Literal["ok", "failed", "unreachable", "skipped"]
+HostStatus = Literal["ok", "failed", "unreachable", "skipped", "not run"]
+FAILED_STATUSES: tuple[HostStatus, ...] = ("failed", "unreachable", "not run")
 
 
 @dataclass
@@ -18,11 +19,14 @@ class HostReport:
     failed_task: str | None = None
     message: str | None = None
     excluded: str | None = None  # why the host did not run this phase (failed in an earlier one)
+    not_run: str | None = None   # why the run left this host out (the play stopped before it, a timeout)
 
     @property
     def status(self) -> HostStatus:
         if self.excluded:
             return "skipped"
+        if self.not_run:
+            return "not run"
         if self.unreachable:
             return "unreachable"
         return "failed" if self.failed else "ok"
@@ -30,7 +34,7 @@ class HostReport:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"ok": self.ok, "changed": self.changed, "failed": self.failed,
                                 "unreachable": self.unreachable, "status": self.status}
-        for key in ("failed_task", "message", "excluded"):
+        for key in ("failed_task", "message", "excluded", "not_run"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
@@ -47,12 +51,13 @@ class PhaseReport:
 
     @property
     def status(self) -> Literal["ok", "failed"]:
-        if self.error or any(h.status in ("failed", "unreachable") for h in self.hosts.values()):
+        if self.error or any(h.status in FAILED_STATUSES for h in self.hosts.values()):
             return "failed"
         return "ok"
 
     def failed_hosts(self) -> list[str]:
-        return sorted(name for name, host in self.hosts.items() if host.status in ("failed", "unreachable"))
+        """Hosts that failed, were unreachable or were not run: later phases leave them out."""
+        return sorted(name for name, host in self.hosts.items() if host.status in FAILED_STATUSES)
 
     def merge(self, other: PhaseReport) -> None:
         """Fold in the report of the same phase on another super-node."""
@@ -107,7 +112,7 @@ class ReportBuilder:
 
     def __init__(self, phase: str, check: bool = False) -> None:
         self.report = PhaseReport(phase, check=check)
-        self.current_task: str | None = None
+        self.started: dict[str, str | None] = {}  # host -> the last task started on it
         self.stats_seen = False
 
     def host(self, name: str) -> HostReport:
@@ -116,8 +121,8 @@ class ReportBuilder:
     def handle(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         data = event.get("event_data") or {}
-        if kind == "playbook_on_task_start":
-            self.current_task = data.get("task")
+        if kind == "runner_on_start":
+            self.started[data["host"]] = data.get("task")
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             host = self.host(data["host"])
             if host.failed_task is None:
@@ -143,3 +148,14 @@ class ReportBuilder:
             host.failed = int((data.get("failures") or {}).get(name, 0))
             host.skipped = int((data.get("skipped") or {}).get(name, 0))
             host.unreachable = host.unreachable or bool((data.get("dark") or {}).get(name))
+
+    def timed_out(self, seconds: float) -> None:
+        """The run was killed at its timeout, so its stats never came and no host can be called done: every
+        host it started fails, with its own failure if it had one, else the task it was in when stopped."""
+        message = f"the phase run was stopped by its timeout ({seconds:g} s)"
+        self.report.error = message
+        for name in sorted(set(self.started) | set(self.report.hosts)):
+            host = self.host(name)
+            host.failed = max(host.failed, 1)
+            if host.failed_task is None:
+                host.failed_task, host.message = self.started.get(name), message

@@ -19,6 +19,7 @@ from typing import Any
 
 import ansible_runner
 
+from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
 from tokenfactory.ansible.report import PhaseReport, ReportBuilder
 
 EventHandler = Callable[[dict[str, Any]], None]
@@ -44,6 +45,7 @@ class PhaseRun:
     extravars: dict[str, Any] = field(default_factory=dict)
     secrets: Secrets = field(default_factory=Secrets)
     max_forks: int = 50
+    timeout_s: int = PHASE_TIMEOUT_S  # ansible-runner kills the run after this; its hosts then fail
 
 
 def _environment() -> dict[str, str]:
@@ -97,9 +99,12 @@ def run_phase(run: PhaseRun, on_event: EventHandler | None = None) -> PhaseRepor
             suppress_env_files=True,
             quiet=True,
             event_handler=handle,
+            timeout=run.timeout_s,
         )
         builder.report.rc = int(result.rc or 0)
-        if not builder.stats_seen and result.rc:
+        if result.status == "timeout":
+            builder.timed_out(run.timeout_s)
+        elif not builder.stats_seen and result.rc:
             tail = (result.stdout.read() if result.stdout else "").strip().splitlines()[-5:]
             builder.report.error = f"ansible-playbook exited {result.rc} before any host ran: " + " | ".join(tail)
     finally:

@@ -23,10 +23,3 @@ def version_key(version: str) -> VersionKey:
         key.append((0, int(rc.group(1))))
     return tuple(key)
 
-
-def is_version(version: str) -> bool:
-    try:
-        version_key(version)
-    except ValueError:
-        return False
-    return True

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tokenfactory.ansible.phases import select_phases
+from tokenfactory.ansible.phases import PHASE_TIMEOUT_S, select_phases
 from tokenfactory.ansible.report import RunReport
 from tokenfactory.cli.common import Exit, abort, load, print_json, reported_errors
 from tokenfactory.cli.progress import Progress
@@ -18,22 +18,41 @@ from tokenfactory.topology import Cluster
 StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 LabOpt = Annotated[bool, typer.Option("--lab", help="Target the running container lab of this stack.")]
+TimeoutOpt = Annotated[int, typer.Option(
+    "--timeout", min=1, metavar="SECONDS",
+    help="Stop a phase run (one phase on one super-node) after this long; its hosts are then reported failed.")]
 
 
 def _batches(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """Hosts per batch and batches per super-node, by Ansible's own rule for `serial` (a percentage
+    rounds down, at least 1: 30% of 48 is 14, in batches of 14, 14, 14 and 6)."""
+    from ansible.utils.helpers import pct_to_int  # type: ignore[import-untyped]  # noqa: PLC0415 (heavy)
+
     size = cluster.spec.rollout.batch_size
     out = {}
     for group in cluster.groups:
         hosts = len(group.servers)
-        per_batch = math.ceil(hosts * int(size[:-1]) / 100) if size.endswith("%") else int(size)
-        per_batch = max(1, min(per_batch, hosts))
+        per_batch = max(1, min(int(pct_to_int(size, hosts)), hosts))
         out[group.id] = {"hosts": hosts, "batch_size": per_batch, "batches": math.ceil(hosts / per_batch)}
     return out
+
+
+def _rollout_warnings(cluster: Cluster, batches: dict[str, dict[str, int]]) -> list[str]:
+    """Say plainly when a rollout touches every host at once (the defaults do)."""
+    rollout = cluster.spec.rollout
+    at_once = rollout.super_nodes == "parallel" or len(cluster.groups) == 1
+    if not at_once or any(batch["batches"] > 1 for batch in batches.values()):
+        return []
+    spread = "super-nodes run in parallel" if len(cluster.groups) > 1 else "there is one super-node"
+    return [f"every host ({cluster.server_count}) is upgraded at once, and rebooted at once where the driver or "
+            f"firmware needs it: rollout.batch_size {rollout.batch_size} puts each super-node in one batch and "
+            f"{spread}; set a smaller rollout.batch_size (e.g. 10%) or rollout.super_nodes: sequential"]
 
 
 def offline_plan(deployment: Deployment, phases: list[str]) -> dict[str, Any]:
     cluster = deployment.cluster
     rollout = cluster.spec.rollout
+    batches = _batches(cluster)
     return {
         "stack": deployment.stack,
         **cluster.summary(),
@@ -45,7 +64,7 @@ def offline_plan(deployment: Deployment, phases: list[str]) -> dict[str, Any]:
         "packages": {p.component: {"file": p.file, "version": p.version, "sha256_pinned": p.sha256 is not None}
                      for p in cluster.release.packages},
         "rollout": {"super_nodes": rollout.super_nodes, "max_fail_percentage": rollout.max_fail_percentage,
-                    "batches": _batches(cluster)},
+                    "batches": batches, "warnings": _rollout_warnings(cluster, batches)},
     }
 
 
@@ -70,7 +89,9 @@ def _print_run(report: RunReport, as_json: bool, path: str) -> None:
             typer.echo(f"preflight {name}: {result.get('error')}", err=True)
     for phase in report.phases:
         for name, host in sorted(phase.hosts.items()):
-            if host.status in ("failed", "unreachable"):
+            if host.status == "not run":
+                typer.echo(f"{phase.name} {name}: not run: {host.not_run}", err=True)
+            elif host.status in ("failed", "unreachable"):
                 typer.echo(f"{phase.name} {name}: {host.status}: {host.failed_task}: {host.message}", err=True)
         if phase.error:
             typer.echo(f"{phase.name}: {phase.error}", err=True)
@@ -86,8 +107,19 @@ def _finish(report: RunReport, kind: str, as_json: bool) -> None:
         raise typer.Exit(int(Exit.HOSTS_FAILED))
 
 
-def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool) -> RunReport:
-    plan = deployment.plan(phases, limit=limit, check=check)
+def _prepare(stack: str, lab: bool, phases: list[str] | None) -> tuple[Deployment, list[str]]:
+    """The stack's validated cluster wired to its inventory (and to its lab with --lab), and the phases
+    to run in order (all that have a playbook when none are named; an unknown one exits 2)."""
+    stack_file, cluster = load(stack)
+    deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
+    try:
+        return deployment, select_phases(phases)
+    except ValueError as error:
+        abort(str(error), Exit.INVALID_CONFIG)
+
+
+def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool, timeout: int) -> RunReport:
+    plan = deployment.plan(phases, limit=limit, check=check, timeout_s=timeout)
     progress = Progress()
     with progress.shown():
         return deployment.run(plan, on_lane=progress.lane, on_event=progress.event)
@@ -97,13 +129,12 @@ def plan(
     stack: StackArg,
     check: Annotated[bool, typer.Option("--check", help="Preflight, then every phase in check + diff mode.")] = False,
     lab: LabOpt = False,
+    timeout: TimeoutOpt = PHASE_TIMEOUT_S,
     as_json: JsonOpt = False,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
     with reported_errors():
-        stack_file, cluster = load(stack)
-        deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
-        phases = select_phases(None)
+        deployment, phases = _prepare(stack, lab, None)
         offline = offline_plan(deployment, phases)
         if not check:
             if as_json:
@@ -113,7 +144,7 @@ def plan(
             return
         if offline["stale_files"]:
             deployment.render()
-        report = _execute(deployment, phases, None, True)
+        report = _execute(deployment, phases, None, True, timeout)
     _finish(report, "plan", as_json)
 
 
@@ -132,23 +163,22 @@ def _print_offline(offline: dict[str, Any]) -> None:
     typer.echo(f"rollout: super-nodes {rollout['super_nodes']}, max_fail_percentage {rollout['max_fail_percentage']}")
     for group, batch in rollout["batches"].items():
         typer.echo(f"  {group}: {batch['hosts']} hosts in {batch['batches']} batch(es) of {batch['batch_size']}")
+    for warning in rollout["warnings"]:
+        typer.echo(f"WARNING: {warning}")
 
 
 def apply(
     stack: StackArg,
+    *,
+    lab: LabOpt = False,
+    timeout: TimeoutOpt = PHASE_TIMEOUT_S,
     phase: Annotated[list[str] | None, typer.Option("--phase", help="Run only these phases (repeatable).")] = None,
     limit: Annotated[str | None, typer.Option("--limit", help="Ansible host pattern to restrict to.")] = None,
-    lab: LabOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Preflight, then the phases in order; failed hosts are reported and skipped by later phases."""
     with reported_errors():
-        stack_file, cluster = load(stack)
-        deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
-        try:
-            phases = select_phases(phase)
-        except ValueError as error:
-            abort(str(error), Exit.INVALID_CONFIG)
+        deployment, phases = _prepare(stack, lab, phase)
         deployment.render()
-        report = _execute(deployment, phases, limit, False)
+        report = _execute(deployment, phases, limit, False, timeout)
     _finish(report, "apply", as_json)

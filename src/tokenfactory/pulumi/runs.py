@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tokenfactory.ansible.report import RunReport
+from tokenfactory.ansible.report import FAILED_STATUSES, RunReport
 from tokenfactory.ansible.runner import Secrets
 from tokenfactory.deploy import Deployment
 from tokenfactory.errors import TokenfactoryError
@@ -64,8 +64,9 @@ def failure_message(report: RunReport, super_node: str) -> str:
     lines = [f"phase {phase.name} failed on super-node {super_node}:"]
     lines += [f"  {name}: preflight failed: {result.get('error')}"
               for name, result in sorted(report.preflight.items()) if not result.get("ok")]
-    lines += [f"  {name}: {host.status}, task {host.failed_task!r}: {host.message}"
-              for name, host in sorted(phase.hosts.items()) if host.status in ("failed", "unreachable")]
+    lines += [f"  {name}: not run: {host.not_run}" if host.status == "not run" else
+              f"  {name}: {host.status}, task {host.failed_task!r}: {host.message}"
+              for name, host in sorted(phase.hosts.items()) if host.status in FAILED_STATUSES]
     if phase.error:
         lines.append(f"  playbook: {phase.error}")
     return "\n".join(lines)
