@@ -40,7 +40,8 @@ def roles(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tree() -> RenderedTree:
-    return RenderedTree(render_all(build_cluster(stack_cluster("lab"))))
+    cluster = build_cluster(stack_cluster("lab"))
+    return RenderedTree(cluster, render_all(cluster))
 
 
 def _triggers(tree: RenderedTree, roles: Path, playbooks: Path) -> dict[str, dict[str, Any]]:
@@ -99,9 +100,11 @@ def test_growing_one_super_node_touches_others_only_through_cluster_wide_files(t
     cluster = stack_cluster("wuxi-prod")
     cluster["super_nodes"] = [{"id": "sn01", "servers": 2}, {"id": "sn02", "servers": 2}]
     playbooks = make_playbooks(tmp_path / "playbooks")
-    before = RenderedTree(render_all(build_cluster(cluster)))
+    model = build_cluster(cluster)
+    before = RenderedTree(model, render_all(model))
     cluster["super_nodes"][1]["servers"] = 3
-    after = RenderedTree(render_all(build_cluster(cluster)))
+    model = build_cluster(cluster)
+    after = RenderedTree(model, render_all(model))
     sn01 = (phase_triggers(tree, "sn01", list(PHASES), roles, playbooks) for tree in (before, after))
     sn02 = (phase_triggers(tree, "sn02", list(PHASES), roles, playbooks) for tree in (before, after))
     assert _changed(*sn01) == {"network", "runtime", "validate"}  # the rank table lists every server

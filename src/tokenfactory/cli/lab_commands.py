@@ -8,18 +8,20 @@ from typing import Annotated
 import typer
 
 from tokenfactory.cli.common import load, print_json, reported_errors
-from tokenfactory.deploy import Deployment
-from tokenfactory.lab import lab
 
 lab_app = typer.Typer(help="The container lab: one simulated NPU server per container.", no_args_is_help=True)
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
+StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml in the project) or a stack file "
+                                              "path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 @lab_app.command()
 def up(stack: StackArg, as_json: JsonOpt = False) -> None:
     """Render STACK, then start (or reuse) its lab: host containers, mirror, SSH, inventory overlay."""
-    with reported_errors():
+    from tokenfactory.deploy import Deployment
+    from tokenfactory.lab import lab
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
         Deployment.prepare(stack_file.name, cluster).render()
         state = lab.up(stack_file.name, cluster)
@@ -35,6 +37,8 @@ def up(stack: StackArg, as_json: JsonOpt = False) -> None:
 @lab_app.command()
 def down(stack: StackArg) -> None:
     """Remove exactly what `lab up` made for STACK."""
+    from tokenfactory.lab import lab
+
     with reported_errors():
         stack_file, _ = load(stack)
         removed = lab.down(stack_file.name)
@@ -44,7 +48,9 @@ def down(stack: StackArg) -> None:
 @lab_app.command()
 def status(stack: StackArg, as_json: JsonOpt = False) -> None:
     """Show the lab's containers and where its inventory overlay is."""
-    with reported_errors():
+    from tokenfactory.lab import lab
+
+    with reported_errors(as_json):
         stack_file, _ = load(stack)
         report = lab.status(stack_file.name)
     if as_json:
@@ -70,6 +76,8 @@ def fault(
     """Inject simulated device faults on a lab host (no option: clear them)."""
     faults = {"unhealthy": unhealthy or [], "missing": missing or [], "slow": slow or [],
               "link_down": link_down or []}
+    from tokenfactory.lab import lab
+
     with reported_errors():
         stack_file, _ = load(stack)
         lab.set_faults(stack_file.name, host, faults)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokenfactory.ansible.phases import select_phases
-from tokenfactory.ansible.report import RunReport
-from tokenfactory.cli.common import Exit, abort, load, print_json, reported_errors
-from tokenfactory.cli.progress import Progress
-from tokenfactory.deploy import Deployment, save_report
-from tokenfactory.topology import Cluster
+from tokenfactory.cli.common import CommandLineError, Exit, load, print_json, reported_errors
 
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
+if TYPE_CHECKING:
+    from tokenfactory.ansible.inventory import InventoryOverlay
+    from tokenfactory.ansible.report import RunReport
+    from tokenfactory.deploy import Deployment
+    from tokenfactory.topology import Cluster
+
+StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml in the project) or a stack file "
+                                              "path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 LabOpt = Annotated[bool, typer.Option("--lab", help="Target the running container lab of this stack.")]
 
@@ -80,6 +85,8 @@ def _print_run(report: RunReport, as_json: bool, path: str) -> None:
 
 def _finish(report: RunReport, kind: str, as_json: bool) -> None:
     """Save the run report, print it, and exit 3 when any host failed."""
+    from tokenfactory.deploy import save_report
+
     path = save_report(report, kind)
     _print_run(report, as_json, str(path))
     if report.status != "ok":
@@ -87,6 +94,8 @@ def _finish(report: RunReport, kind: str, as_json: bool) -> None:
 
 
 def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool) -> RunReport:
+    from tokenfactory.cli.progress import Progress
+
     plan = deployment.plan(phases, limit=limit, check=check)
     progress = Progress()
     with progress.shown():
@@ -100,9 +109,12 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
-    with reported_errors():
+    from tokenfactory.ansible.phases import select_phases
+    from tokenfactory.deploy import Deployment
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
-        deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
+        deployment = Deployment.prepare(stack_file.name, cluster, overlay=_lab_overlay(stack_file.name, lab))
         phases = select_phases(None)
         offline = offline_plan(deployment, phases)
         if not check:
@@ -111,10 +123,22 @@ def plan(
             else:
                 _print_offline(offline)
             return
-        if offline["stale_files"]:
-            deployment.render()
-        report = _execute(deployment, phases, None, True)
+        with tempfile.TemporaryDirectory(prefix="tokenfactory-plan-") as scratch:
+            # A stale inventory is checked as apply would render it, in a scratch copy: plan writes nothing
+            # into inventories/.
+            if offline["stale_files"]:
+                deployment = replace(deployment, inventory_dir=Path(scratch) / deployment.stack)
+                deployment.render()
+            report = _execute(deployment, phases, None, True)
     _finish(report, "plan", as_json)
+
+
+def _lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
+    if not use_lab:
+        return None
+    from tokenfactory.lab import lab
+
+    return lab.overlay(stack)
 
 
 def _print_offline(offline: dict[str, Any]) -> None:
@@ -142,13 +166,16 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     """Preflight, then the phases in order; failed hosts are reported and skipped by later phases."""
-    with reported_errors():
+    from tokenfactory.ansible.phases import select_phases
+    from tokenfactory.deploy import Deployment
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
-        deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
+        deployment = Deployment.prepare(stack_file.name, cluster, overlay=_lab_overlay(stack_file.name, lab))
         try:
             phases = select_phases(phase)
         except ValueError as error:
-            abort(str(error), Exit.INVALID_CONFIG)
+            raise CommandLineError(str(error)) from None
         deployment.render()
         report = _execute(deployment, phases, limit, False)
     _finish(report, "apply", as_json)

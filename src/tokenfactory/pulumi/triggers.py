@@ -13,13 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tokenfactory.ansible.inventory import SERVERS_GROUP
 from tokenfactory.ansible.phases import playbook
-from tokenfactory.deploy import REPO
+from tokenfactory.project import roles_dir as project_roles_dir
+from tokenfactory.topology import Cluster
 
-ROLES_DIR = REPO / "roles"
 MISSING = "missing"  # the hash of a role or playbook that does not exist (yet): stable, so no spurious diff
 IGNORED = frozenset({"molecule", "__pycache__"})  # role test scenarios and caches never reach a host
 
@@ -81,22 +78,22 @@ def content_hashes(files: Mapping[str, str]) -> dict[str, str]:
 
 
 class RenderedTree:
-    """The rendered inventory (tokenfactory.render.render_all) cut into the sources phases read."""
+    """The rendered inventory (tokenfactory.render.render_all of `cluster`) cut into the sources phases read;
+    the super-nodes' group and host variables come from the model, as hosts.yml renders them."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, cluster: Cluster, files: Mapping[str, str]) -> None:
         self.hashes = content_hashes(files)
-        document = yaml.load(files["hosts.yml"], Loader=yaml.CSafeLoader)
-        children = document["all"]["children"]
         self._groups: dict[str, dict[str, Any]] = {
-            group: children.get(group) or {} for group in children[SERVERS_GROUP]["children"] or {}
+            group.id: {"vars": group.group_vars(), "hosts": {s.name: s.host_vars() for s in group.servers}}
+            for group in cluster.groups
         }
 
     def sources(self, super_node: str) -> dict[str, str]:
         """Source name -> hash, for every source a phase of this super-node may read."""
         group = self._groups[super_node]
-        hosts: dict[str, dict[str, Any]] = group.get("hosts") or {}
+        hosts: dict[str, dict[str, Any]] = group["hosts"]
         sources = dict(self.hashes)
-        sources[HOSTS] = _combined({"vars": group.get("vars"), "hosts": {
+        sources[HOSTS] = _combined({"vars": group["vars"], "hosts": {
             name: {key: value for key, value in host.items() if key != "npu_devices"} for name, host in hosts.items()}})
         sources[DEVICES] = _combined({name: host.get("npu_devices") for name, host in hosts.items()})
         sources[HCCN] = _combined({path: self.hashes.get(path, MISSING)
@@ -105,10 +102,11 @@ class RenderedTree:
         return sources
 
 
-def phase_triggers(tree: RenderedTree, super_node: str, phases: list[str], roles_dir: Path = ROLES_DIR,
+def phase_triggers(tree: RenderedTree, super_node: str, phases: list[str], roles_dir: Path | None = None,
                    playbook_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Phase -> {playbook, roles, variables} hashes for one super-node: what its phase run depends on."""
     sources = tree.sources(super_node)
+    roles_dir = roles_dir or project_roles_dir()
     return {
         phase: {
             "playbook": tree_hash(playbook(phase, playbook_dir)),
