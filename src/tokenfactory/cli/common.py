@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from functools import cache
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
     from tokenfactory.topology import Cluster
     from tokenfactory.topology.stackfile import StackFile
+
+StackArg = Annotated[str, typer.Argument(metavar="STACK", help="Stack name (Pulumi.<STACK>.yaml in the project) or "
+                                                                "a stack file path.")]
 
 
 @cache

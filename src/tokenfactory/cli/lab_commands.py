@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import load, print_json, reported_errors
+from tokenfactory.cli.common import StackArg, load, print_json, reported_errors
 
 lab_app = typer.Typer(help="The container lab: one simulated NPU server per container.", no_args_is_help=True)
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml in the project) or a stack file "
-                                              "path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -23,7 +21,8 @@ def up(stack: StackArg, as_json: JsonOpt = False) -> None:
 
     with reported_errors(as_json):
         stack_file, cluster = load(stack)
-        Deployment.prepare(stack_file.name, cluster).render()
+        deployment = Deployment.prepare(stack_file.name, cluster)
+        deployment.render()
         state = lab.up(stack_file.name, cluster)
     if as_json:
         print_json(json.dumps(state.to_json(), indent=2, sort_keys=True))
@@ -31,7 +30,7 @@ def up(stack: StackArg, as_json: JsonOpt = False) -> None:
     typer.echo(f"lab {state.stack}: {len(state.hosts)} simulated host(s) up, mirror {state.mirror}")
     for name, address in sorted(state.hosts.items()):
         typer.echo(f"  {name}  {address}")
-    typer.echo(f"inventory: -i inventories/{state.stack}/hosts.yml -i {state.inventory}")
+    typer.echo(f"inventory: -i {deployment.inventory_dir / 'hosts.yml'} -i {state.inventory}")
 
 
 @lab_app.command()
@@ -66,7 +65,7 @@ def status(stack: StackArg, as_json: JsonOpt = False) -> None:
 @lab_app.command()
 def fault(
     stack: StackArg,
-    host: Annotated[str, typer.Argument(help="Lab host (inventory name).")],
+    host: Annotated[str, typer.Argument(metavar="HOST", help="Lab host (inventory name).")],
     *,
     unhealthy: Annotated[list[int] | None, typer.Option(help="Device reported Critical.")] = None,
     missing: Annotated[list[int] | None, typer.Option(help="Device absent.")] = None,

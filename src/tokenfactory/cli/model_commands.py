@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import load, print_json, reported_errors
-
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml in the project) or a stack file "
-                                              "path.")]
+from tokenfactory.cli.common import StackArg, load, print_json, reported_errors
 
 
 def validate(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokenfactory.cli.common import CommandLineError, Exit, load, print_json, reported_errors
+from tokenfactory.cli.common import CommandLineError, Exit, StackArg, load, print_json, reported_errors
 
 if TYPE_CHECKING:
     from tokenfactory.ansible.inventory import InventoryOverlay
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from tokenfactory.deploy import Deployment
     from tokenfactory.topology import Cluster
 
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml in the project) or a stack file "
-                                              "path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 LabOpt = Annotated[bool, typer.Option("--lab", help="Target the running container lab of this stack.")]
 
