@@ -49,7 +49,7 @@ def main() -> None:
             yaml.safe_dump({"config": {"tokenfactory:cluster": bench_cluster(largest)}}))
         started = time.perf_counter()
         lab.up(STACK, cluster)
-        deployment = Deployment.prepare(STACK, cluster, use_lab=True, inventory_root=Path(scratch))
+        deployment = Deployment.prepare(STACK, cluster, overlay=lab.overlay(STACK), inventory_root=Path(scratch))
         deployment.render()
         print(f"lab of {largest} simulated hosts up in {time.perf_counter() - started:.1f} s")
         try:

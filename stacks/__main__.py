@@ -19,8 +19,17 @@ except ConfigError as error:
     raise pulumi.RunError(f"invalid configuration ({len(error.issues)} problem(s)); nothing was applied:\n"
                           f"{problems}") from None
 
+use_lab = config.get_bool("lab") or False
+lab_overlay = None
+if use_lab:  # the lab is read here, by the program: the Pulumi layer gets its overlay as a value
+    from tokenfactory.lab.lab import load_state
+
+    state = load_state(pulumi.get_stack())
+    lab_overlay = state.overlay().to_json() if state else None  # none running: the phase runs say so
+
 settings = RunSettings(
-    lab=config.get_bool("lab") or False,
+    lab=use_lab,
+    lab_overlay=lab_overlay,
     preflight=config.get_bool("preflight") is not False,
     uninstall_on_delete=config.get_bool("uninstallOnDelete") or False,
     ssh_private_key=config.get_secret("sshPrivateKey"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,19 @@ A2_CONFIG: dict[str, Any] = {
     "artifacts": {"mirror": "http://192.168.0.5:8080/ascend/"},
     "super_nodes": [{"id": "g1", "servers": 2}, {"id": "g2", "servers": 1}],
 }
+
+
+def make_project(directory: Path, *, inventories: bool = False) -> Path:
+    """A throwaway project: Pulumi.yaml, the shipped stack files (copies, to edit), the repository's playbooks
+    and roles (linked), and with `inventories` a copy of the committed rendered inventories."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in REPO.glob("Pulumi*.yaml"):
+        shutil.copy(path, directory / path.name)
+    for name in ("playbooks", "roles"):
+        (directory / name).symlink_to(REPO / name)
+    if inventories:
+        shutil.copytree(REPO / "inventories", directory / "inventories")
+    return directory
 
 
 @pytest.fixture

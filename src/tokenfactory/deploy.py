@@ -13,18 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tokenfactory.ansible.inventory import super_node_hosts
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.orchestrate import GroupEventHandler, LaneHandler, Plan, Rollout, resolve_limit, run_phases
 from tokenfactory.ansible.phases import PHASE_TIMEOUT_S, select_phases
 from tokenfactory.ansible.preflight import Expectations, PreflightResult, SshTarget, run_preflight
 from tokenfactory.ansible.report import RunReport
 from tokenfactory.ansible.runner import Secrets
-from tokenfactory.errors import TokenfactoryError
-from tokenfactory.lab import lab
+from tokenfactory.project import inventories_dir, reports_dir
 from tokenfactory.render import render_all, stale_files, write_tree
 from tokenfactory.topology import Cluster
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def secrets_from_environment() -> Secrets:
@@ -40,24 +37,19 @@ class Deployment:
     stack: str
     cluster: Cluster
     inventory_dir: Path
-    lab_state: lab.LabState | None = None
+    overlay: InventoryOverlay | None = None  # the container lab's (tokenfactory.lab.lab.overlay), given by the caller
     secrets: Secrets = field(default_factory=Secrets)
 
     @classmethod
-    def prepare(cls, stack: str, cluster: Cluster, *, use_lab: bool = False, inventory_root: Path | None = None,
-                secrets: Secrets | None = None) -> Deployment:
-        state = None
-        if use_lab:
-            state = lab.load_state(stack)
-            if state is None:
-                raise TokenfactoryError(f"no lab is running for stack {stack!r}: run `tokenfactory lab up {stack}`")
-        root = inventory_root or REPO / "inventories"
-        return cls(stack, cluster, root / stack, state, secrets or secrets_from_environment())
+    def prepare(cls, stack: str, cluster: Cluster, *, overlay: InventoryOverlay | None = None,
+                inventory_root: Path | None = None, secrets: Secrets | None = None) -> Deployment:
+        root = inventory_root or inventories_dir()
+        return cls(stack, cluster, root / stack, overlay, secrets or secrets_from_environment())
 
     @property
     def inventories(self) -> tuple[Path, ...]:
         hosts = self.inventory_dir / "hosts.yml"
-        return (hosts, Path(self.lab_state.inventory)) if self.lab_state else (hosts,)
+        return (hosts, self.overlay.inventory) if self.overlay else (hosts,)
 
     def stale(self) -> list[str]:
         return stale_files(render_all(self.cluster), self.inventory_dir)
@@ -69,9 +61,9 @@ class Deployment:
         hosts = self.cluster.spec.hosts
         targets = []
         for server in self.cluster.servers:
-            if self.lab_state is not None:
-                targets.append(SshTarget(server.name, self.lab_state.hosts[server.name], 22, "root",
-                                         Path(self.lab_state.ssh_key)))
+            if self.overlay is not None:
+                targets.append(SshTarget(server.name, self.overlay.addresses[server.name], self.overlay.ssh_port,
+                                         self.overlay.ssh_user, self.overlay.ssh_key))
             else:
                 targets.append(SshTarget(server.name, server.management, hosts.ssh_port, hosts.ssh_user))
         return targets
@@ -79,8 +71,8 @@ class Deployment:
     def preflight(self, limit: set[str] | None = None) -> dict[str, PreflightResult]:
         hosts = self.cluster.spec.hosts
         expect = Expectations(os=hosts.os, arch=hosts.arch, become=hosts.become,
-                              check_arch=self.lab_state is None)
-        known_hosts = Path(self.lab_state.known_hosts) if self.lab_state else None
+                              check_arch=self.overlay is None or self.overlay.check_arch)
+        known_hosts = self.overlay.known_hosts if self.overlay else None
         targets = [t for t in self.ssh_targets() if limit is None or t.name in limit]
         return run_preflight(targets, expect, known_hosts, self.secrets)
 
@@ -90,7 +82,7 @@ class Deployment:
         return Plan(
             phases=tuple(select_phases(phases)),
             inventories=self.inventories,
-            groups=super_node_hosts(self.inventory_dir / "hosts.yml"),
+            groups=self.cluster.super_node_hosts(),
             rollout=Rollout(rollout.batch_size, rollout.max_fail_percentage, rollout.super_nodes == "parallel"),
             limit=limit, check=check, diff=check, extravars=dict(extravars or {}), secrets=self.secrets,
             timeout_s=timeout_s,
@@ -111,7 +103,7 @@ class Deployment:
 
 
 def save_report(report: RunReport, kind: str, directory: Path | None = None) -> Path:
-    folder = directory or REPO / "reports"
+    folder = directory or reports_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{report.stack}-{kind}-{stamp}.json"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.phases import playbook_dir
 from tokenfactory.ansible.report import PhaseReport
 from tokenfactory.ansible.runner import PhaseRun, run_phase
@@ -152,12 +153,13 @@ def compare(cluster: Cluster, rendered: dict[str, str], report: PhaseReport,
     return drift
 
 
-def read_drift(stack: str, cluster: Cluster, *, use_lab: bool = False, limit: str | None = None) -> DriftReport:
+def read_drift(stack: str, cluster: Cluster, *, overlay: InventoryOverlay | None = None,
+               limit: str | None = None) -> DriftReport:
     """Render the model into a temporary inventory, read every host with playbooks/drift.yml, compare."""
     rendered = render_all(cluster)
     events: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="tokenfactory-drift-") as root:
-        deployment = Deployment.prepare(stack, cluster, use_lab=use_lab, inventory_root=Path(root))
+        deployment = Deployment.prepare(stack, cluster, overlay=overlay, inventory_root=Path(root))
         deployment.render()
         run = PhaseRun("drift", playbook_dir() / "drift.yml", deployment.inventories, cluster.server_count,
                        limit=limit, secrets=deployment.secrets)

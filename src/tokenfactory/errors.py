@@ -11,13 +11,20 @@ class TokenfactoryError(Exception):
 
 @dataclass(frozen=True)
 class ConfigIssue:
-    """One problem in the declared configuration, located by its config path."""
+    """One problem in the declared configuration, located by its config path and, where the config came
+    from a file, by that file and the line of the path in it."""
 
-    path: str
+    path: str                  # cluster.super_nodes[1].id; empty for a problem of the file as a whole
     message: str
+    file: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        where = (f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: ") if self.file else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+    def to_json(self) -> dict[str, str | int | None]:
+        return {"path": self.path, "message": self.message, "file": self.file, "line": self.line}
 
 
 class ConfigError(TokenfactoryError):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tokenfactory.ansible.inventory import super_node_hosts
 from tokenfactory.ansible.orchestrate import Plan, Rollout, run_phases
 from tokenfactory.ansible.runner import PhaseRun, Secrets, command_line, run_phase
 
 DATA = Path(__file__).parent / "data"
 INVENTORY = DATA / "inventory.yml"
+GROUPS = {"sn01": ["sn01-n01", "sn01-n02"], "sn02": ["sn02-n01", "sn02-n02"]}  # the super-nodes of INVENTORY
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _plan(markers: Path, **kwargs: object) -> Plan:
-    return Plan(phases=("prereqs", "driver"), inventories=(INVENTORY,), groups=super_node_hosts(INVENTORY),
+    return Plan(phases=("prereqs", "driver"), inventories=(INVENTORY,), groups=GROUPS,
                 extravars={"marker_dir": str(markers)}, playbook_dir=DATA / "playbooks", **kwargs)  # type: ignore[arg-type]
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.conftest import make_project
 from tokenfactory.cli import app
 from tokenfactory.lab.sim.packages import build_packages
 
@@ -34,7 +34,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copy(REPO / "Pulumi.lab.yaml", tmp_path)
+    make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.conftest import make_project
+from tokenfactory import __version__
 from tokenfactory.cli import app
 
 runner = CliRunner()
@@ -18,8 +18,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("Pulumi.wuxi-prod.yaml", "Pulumi.lab.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
+    make_project(tmp_path)
+    monkeypatch.delenv("TOKENFACTORY_PROJECT", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -64,10 +64,61 @@ def test_invalid_config_exits_2_naming_paths_and_writes_nothing(workdir: Path) -
     assert not (workdir / "inventories").exists()
 
 
-def test_missing_stack_exits_1(workdir: Path) -> None:
+def test_missing_stack_exits_1_listing_the_stacks(workdir: Path) -> None:
     result = runner.invoke(app, ["validate", "nope"])
     assert result.exit_code == 1
-    assert "Pulumi.nope.yaml not found" in result.stderr
+    assert result.stderr == f"error: stack file {workdir / 'Pulumi.nope.yaml'} not found; stacks in {workdir}: lab, " \
+                            "wuxi-prod\n"
+
+
+def test_a_directory_given_as_a_stack_says_so(workdir: Path) -> None:
+    (workdir / "notes").mkdir()
+    for given in ("notes", "notes/", str(workdir)):
+        result = runner.invoke(app, ["validate", given])
+        assert result.exit_code == 1
+        assert "is a directory, not a stack: give a stack name or a Pulumi.<stack>.yaml file" in result.stderr
+
+
+def test_problems_name_the_file_and_line(workdir: Path) -> None:
+    path = workdir / "Pulumi.lab.yaml"
+    path.write_text(path.read_text().replace("      - {id: sn01, servers: 2}", "      - id: sn01\n        servers: 2\n"
+                                             "        super_pod_id: -1\n        servers: 3"))
+    lines = path.read_text().splitlines()
+    first, pod, second = (number for number, line in enumerate(lines, 1)
+                          if line.strip().startswith(("servers:", "super_pod_id:")))
+    result = runner.invoke(app, ["validate", "lab"])
+    assert result.exit_code == 2
+    assert f"  Pulumi.lab.yaml:{second}: cluster.super_nodes[0].servers: duplicate key 'servers' (lines {first} " \
+           f"and {second}); keep one" in result.stderr
+    path.write_text("\n".join(line for number, line in enumerate(lines, 1) if number != second) + "\n")
+    result = runner.invoke(app, ["validate", "lab"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"  Pulumi.lab.yaml:{pod}: cluster.super_nodes[0].super_pod_id: must be at least 0, not -1"]
+
+
+def test_json_failure_prints_an_error_object_on_stdout_and_the_text_on_stderr(workdir: Path) -> None:
+    _break(workdir / "Pulumi.wuxi-prod.yaml")
+    result = runner.invoke(app, ["validate", "wuxi-prod", "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
+    assert (error["status"], error["exit_code"]) == ("error", 2)
+    by_path = {problem["path"]: problem for problem in error["problems"]}
+    assert by_path["cluster.networks.roce"]["message"].startswith("10.20.0.0/24 too small")
+    assert by_path["cluster.super_nodes[1].id"]["file"] == "Pulumi.wuxi-prod.yaml"
+    assert isinstance(by_path["cluster.super_nodes[1].id"]["line"], int)
+    assert "cluster.networks.roce: 10.20.0.0/24 too small" in result.stderr
+    missing = runner.invoke(app, ["validate", "nope", "--json"])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["exit_code"] == 1
+    assert "Pulumi.nope.yaml not found" in json.loads(missing.stdout)["error"]
+    assert "Pulumi.nope.yaml not found" in missing.stderr
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"tokenfactory {__version__}\n"
 
 
 def test_stack_without_cluster_key_exits_2(workdir: Path) -> None:

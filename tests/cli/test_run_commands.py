@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.conftest import make_project
 from tokenfactory.ansible.orchestrate import Plan
 from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
 from tokenfactory.ansible.report import RunReport
@@ -23,7 +22,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copy(REPO / "Pulumi.wuxi-prod.yaml", tmp_path)
+    make_project(tmp_path, inventories=True)
+    monkeypatch.delenv("TOKENFACTORY_PROJECT", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOKENFACTORY_LAB_HOME", str(tmp_path / ".lab"))
     return tmp_path
@@ -87,7 +87,7 @@ def test_plan_says_when_every_host_is_upgraded_at_once(workdir: Path) -> None:
 
 
 def test_timeout_reaches_the_phase_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copy(REPO / "Pulumi.lab.yaml", tmp_path)  # the lab stack: nothing here may reach wuxi-prod
+    make_project(tmp_path)  # apply targets the lab stack: nothing here may reach wuxi-prod
     monkeypatch.chdir(tmp_path)
     plans: list[Plan] = []
 
@@ -97,7 +97,7 @@ def test_timeout_reaches_the_phase_runs(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(Deployment, "render", lambda self: [])
     monkeypatch.setattr(Deployment, "run", run)
-    monkeypatch.setattr("tokenfactory.cli.run_commands.save_report", lambda report, kind: tmp_path / "report.json")
+    monkeypatch.setattr("tokenfactory.deploy.save_report", lambda report, kind: tmp_path / "report.json")
     assert runner.invoke(app, ["apply", "lab", "--phase", "prereqs", "--timeout", "90"]).exit_code == 0
     assert runner.invoke(app, ["apply", "lab", "--phase", "prereqs"]).exit_code == 0
     assert [plan.timeout_s for plan in plans] == [90, PHASE_TIMEOUT_S]
@@ -125,3 +125,43 @@ def test_lab_flag_without_a_lab_exits_1(workdir: Path) -> None:
     result = runner.invoke(app, ["apply", "wuxi-prod", "--lab", "--phase", "prereqs"])
     assert result.exit_code == 1
     assert "no lab is running for stack 'wuxi-prod'" in result.stderr
+
+
+def test_json_failures_print_an_error_object(workdir: Path) -> None:
+    for command, code, text in ((["plan", "nope", "--json"], 1, "Pulumi.nope.yaml not found"),
+                                (["apply", "wuxi-prod", "--phase", "firmware", "--json"], 2,
+                                 "unknown phase(s) firmware"),
+                                (["apply", "wuxi-prod", "--lab", "--json"], 1, "no lab is running")):
+        result = runner.invoke(app, command)
+        assert result.exit_code == code
+        error = json.loads(result.stdout)
+        assert (error["status"], error["exit_code"]) == ("error", code)
+        assert text in error["error"]
+        assert [problem["message"] for problem in error["problems"]] == [error["error"]]
+        assert text in result.stderr
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_plan_check_writes_nothing_into_inventories(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = workdir / "Pulumi.wuxi-prod.yaml"
+    path.write_text(path.read_text().replace("tls: false", "tls: true"))  # the inventory is now stale
+    before = _tree(workdir / "inventories")
+    checked: list[tuple[Path, dict[str, bytes], bool]] = []
+
+    def execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool,
+                timeout: int | None) -> RunReport:
+        checked.append((deployment.inventory_dir, _tree(deployment.inventory_dir), check))
+        return RunReport(deployment.stack)
+
+    monkeypatch.setattr("tokenfactory.cli.run_commands._execute", execute)
+    result = runner.invoke(app, ["plan", "wuxi-prod", "--check"])
+    assert result.exit_code == 0, result.output
+    assert _tree(workdir / "inventories") == before
+    [(directory, rendered, check)] = checked
+    assert check
+    assert not directory.is_relative_to(workdir) and not directory.exists()  # a scratch copy, removed
+    assert rendered["group_vars/all/hccl.yml"] != before["wuxi-prod/group_vars/all/hccl.yml"]  # as apply renders it
+    assert rendered.keys() == {name.removeprefix("wuxi-prod/") for name in before if name.startswith("wuxi-prod/")}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -12,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import REPO
+from tests.conftest import REPO, make_project
 from tokenfactory.cli import app
 from tokenfactory.diagram import host_states, render_svg
 from tokenfactory.topology import build_cluster
@@ -29,7 +28,7 @@ def _hosts(svg: str) -> dict[str, ET.Element]:
 
 def test_wuxi_diagram_is_well_formed_and_carries_every_server(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copy(REPO / "Pulumi.wuxi-prod.yaml", tmp_path)
+    make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["diagram", "wuxi-prod", "--out", "wuxi.svg", "--json"])
     assert result.exit_code == 0, result.output
@@ -76,7 +75,7 @@ def test_drift_differences_colour_hosts() -> None:
 
 
 def test_bad_report_and_unwritable_out_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copy(REPO / "Pulumi.lab.yaml", tmp_path)
+    make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.json").write_text(json.dumps({"hello": 1}))
     result = runner.invoke(app, ["diagram", "lab", "--report", "notes.json"])
@@ -91,6 +90,7 @@ def test_bad_report_and_unwritable_out_are_one_line_errors(tmp_path: Path, monke
 def test_invalid_stack_draws_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     document = yaml.safe_load((REPO / "Pulumi.lab.yaml").read_text())
     document["config"]["tokenfactory:cluster"]["super_nodes"][0]["servers"] = 0
+    make_project(tmp_path)
     (tmp_path / "Pulumi.lab.yaml").write_text(yaml.safe_dump(document))
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["diagram", "lab"])

@@ -12,6 +12,7 @@ from tests.lab.conftest import HOSTS, STACK, host_exec, run_json, tokenfactory
 from tests.lab_support import needs_lab
 from tokenfactory.deploy import Deployment
 from tokenfactory.lab.engine import docker
+from tokenfactory.lab.lab import overlay
 from tokenfactory.topology import build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
@@ -65,7 +66,7 @@ def test_host_lost_mid_apply_is_reported_and_a_reapply_converges(lab_up: dict[st
     for host in HOSTS:  # make the driver phase do real work: both hosts read as having no driver
         host_exec(host, "rm -f /usr/local/Ascend/driver/version.info")
     cluster = build_cluster(read_stack(STACK, REPO).cluster)
-    deployment = Deployment.prepare(STACK, cluster, use_lab=True)
+    deployment = Deployment.prepare(STACK, cluster, overlay=overlay(STACK))
     killed = threading.Event()
 
     def kill_on_install(phase: str, group: str, event: dict[str, Any]) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from tokenfactory.lab.engine import (
     BASE_IMAGE,
-    ENGINE_SCRIPT,
     docker,
     engine_available,
+    engine_script,
     ensure_engine,
     remove_container,
     run_systemd_container,
@@ -60,7 +60,7 @@ def test_second_ensure_is_quiet_noop(engine: None, record_property: Callable[[st
     image_id = docker("image", "inspect", "--format", "{{.Id}}", BASE_IMAGE)
     began = time.monotonic()
     result = subprocess.run(
-        [str(ENGINE_SCRIPT), "ensure"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        [str(engine_script()), "ensure"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
     )
     seconds = time.monotonic() - began
     record_property("warm_ensure_seconds", round(seconds, 3))
@@ -71,7 +71,7 @@ def test_second_ensure_is_quiet_noop(engine: None, record_property: Callable[[st
 
 def test_status_reports_engine_and_image(engine: None) -> None:
     result = subprocess.run(
-        [str(ENGINE_SCRIPT), "status"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True
+        [str(engine_script()), "status"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True
     )
     assert "engine: answers" in result.stdout
     assert f"base image: {BASE_IMAGE} present" in result.stdout

@@ -10,6 +10,7 @@ import pytest
 from tests.lab_support import needs_lab
 from tests.pulumi.mock_runtime import stack_cluster
 from tokenfactory.ansible.phases import available_phases, playbook_dir
+from tokenfactory.lab.lab import overlay
 from tokenfactory.pulumi.providers import InventoryProvider, PhaseRunProvider
 from tokenfactory.pulumi.triggers import content_hashes
 from tokenfactory.render import render_all
@@ -28,7 +29,8 @@ def test_create_against_the_container_lab_runs_the_real_playbooks(lab_up: dict[s
                                 "files": content_hashes(render_all(build_cluster(spec)))})
     created = PhaseRunProvider().create({
         "stack": "lab", "cluster": spec, "super_node": "sn01", "phase": phases[0], "triggers": {}, "lab": True,
-        "preflight": True, "uninstall_on_delete": False, "inventory_root": str(tmp_path)})
+        "lab_overlay": overlay("lab").to_json(), "preflight": True, "uninstall_on_delete": False,
+        "inventory_root": str(tmp_path)})
     assert created.id == f"lab/sn01/{phases[0]}"
     assert created.outs is not None
     assert created.outs["summary"]["status"] == "ok"

@@ -13,7 +13,7 @@ from tests.lab_support import needs_lab
 from tokenfactory.ansible.report import PhaseReport
 from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.deploy import Deployment
-from tokenfactory.lab.lab import set_faults
+from tokenfactory.lab.lab import overlay, set_faults
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
@@ -29,7 +29,7 @@ def cluster() -> Cluster:
 
 
 def _driver_phase(cluster: Cluster, extravars: dict[str, Any] | None = None) -> PhaseReport:
-    deployment = Deployment.prepare(STACK, cluster, use_lab=True)
+    deployment = Deployment.prepare(STACK, cluster, overlay=overlay(STACK))
     report = deployment.run(deployment.plan(["driver"], limit=HOST, extravars=extravars), preflight=False)
     return report.phases[0]
 
@@ -37,7 +37,7 @@ def _driver_phase(cluster: Cluster, extravars: dict[str, Any] | None = None) -> 
 @pytest.fixture(scope="module", autouse=True)
 def prepared(lab_up: dict[str, Any], cluster: Cluster) -> None:
     """The run user and a converged driver, so the packages are cached on the host."""
-    deployment = Deployment.prepare(STACK, cluster, use_lab=True)
+    deployment = Deployment.prepare(STACK, cluster, overlay=overlay(STACK))
     report = deployment.run(deployment.plan(["prereqs", "driver"], limit=HOST), preflight=False)
     assert report.status == "ok", report.to_json()
 

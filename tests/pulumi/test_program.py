@@ -18,6 +18,7 @@ import pulumi
 from tests.pulumi.conftest import make_playbooks
 from tests.pulumi.mock_runtime import INVENTORY_TYPE, PHASE_TYPE, ProgramRun, run_program, stack_cluster
 from tokenfactory.ansible.phases import PHASES
+from tokenfactory.lab.lab import LabState
 
 CLUSTER_TYPE = "tokenfactory:index:Cluster"
 SUPER_NODE_TYPE = "tokenfactory:index:SuperNode"
@@ -60,6 +61,7 @@ def test_wuxi_prod_components_outputs_and_counts(all_playbooks: Path) -> None:
             assert run_inputs.parent == f"wuxi-tf1-sn{k:02d}"
             assert (run_inputs.inputs["super_node"], run_inputs.inputs["phase"]) == (f"sn{k:02d}", phase)
             assert run_inputs.inputs["lab"] is False
+            assert run_inputs.inputs.get("lab_overlay") is None  # None is sent as absent
     assert run.outputs["counts"] == {"super_nodes": 4, "servers": 192, "npus": 1536, "ranks": 3072}
     assert run.outputs["versions"] == {"driver": "25.5.0", "firmware": "7.8.0.5.216", "cann": "8.5.0"}
     assert run.outputs["rank_table"].endswith("inventories/wuxi-prod/ranktable.json")
@@ -67,13 +69,29 @@ def test_wuxi_prod_components_outputs_and_counts(all_playbooks: Path) -> None:
     assert run.outputs["runs"] == {f"sn{k:02d}": dict.fromkeys(PHASES) for k in range(1, 5)}
 
 
-def test_lab_stack_runs_against_the_container_lab(all_playbooks: Path) -> None:
+def _fake_lab(home: Path) -> LabState:
+    """The state `tokenfactory lab up lab` leaves in the lab home (no containers needed to read it)."""
+    state = LabState(stack="lab", network="tokenfactory-lab", mirror="http://198.18.0.9:8080",
+                     mirror_container="tokenfactory-lab-mirror",
+                     hosts={"sn01-n01": "198.18.0.2", "sn01-n02": "198.18.0.3"},
+                     inventory=str(home / "stacks/lab/inventory.yml"), known_hosts=str(home / "stacks/lab/known_hosts"),
+                     ssh_key=str(home / "stacks/lab/ssh/id_ed25519"))
+    (home / "stacks" / "lab").mkdir(parents=True)
+    (home / "stacks" / "lab" / "lab.json").write_text(json.dumps(state.to_json()), encoding="utf-8")
+    return state
+
+
+def test_lab_stack_runs_against_the_container_lab(all_playbooks: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENFACTORY_LAB_HOME", str(tmp_path / "lab-home"))
+    state = _fake_lab(tmp_path / "lab-home")
     run = run_program("lab", stack_cluster("lab"), {"lab": "true", "uninstallOnDelete": "true"})
     assert _types(run) == {"pulumi:pulumi:Stack": 1, CLUSTER_TYPE: 1, INVENTORY_TYPE: 1, SUPER_NODE_TYPE: 1,
                            PHASE_TYPE: len(PHASES)}
     assert run.outputs["counts"] == {"super_nodes": 1, "servers": 2, "npus": 16, "ranks": 32}
     for registration in run.monitor.of_type(PHASE_TYPE).values():
         assert registration.inputs["lab"] is True
+        assert registration.inputs["lab_overlay"] == state.overlay().to_json()  # the program read it, as a value
         assert registration.inputs["uninstall_on_delete"] is True
         assert registration.inputs["stack"] == "lab"
     inventory = run.monitor.registered["lab-inventory"].inputs

@@ -12,6 +12,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from tests.ansible.test_runner import DATA, INVENTORY
 from tests.pulumi.mock_runtime import stack_cluster
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.runner import Secrets
 from tokenfactory.errors import TokenfactoryError
 from tokenfactory.pulumi.providers import InventoryProvider, PhaseRunProvider
@@ -186,6 +187,18 @@ def test_without_pulumi_secrets_the_runner_takes_them_from_the_environment(
     assert targets[0].lab is True
 
 
+def test_a_lab_run_gets_the_lab_overlay_as_a_value(tmp_path: Path, targets: list[PhaseTarget]) -> None:
+    overlay = InventoryOverlay(inventory=tmp_path / "inventory.yml", addresses={"sn01-n01": "198.18.0.2"},
+                               ssh_key=tmp_path / "id_ed25519", known_hosts=tmp_path / "known_hosts", check_arch=False)
+    PhaseRunProvider().create(_phase_props(tmp_path, lab=True, lab_overlay=overlay.to_json()))
+    assert targets[0].overlay == overlay
+
+
+def test_a_lab_run_without_a_running_lab_says_so(tmp_path: Path) -> None:
+    with pytest.raises(PhaseRunError, match=r"tokenfactory:lab is set but no lab was running for stack 'lab'"):
+        PhaseRunProvider().create(_phase_props(tmp_path, lab=True, lab_overlay=None))
+
+
 def test_a_failed_run_fails_the_resource_with_the_per_host_summary(runner_inventory: Path) -> None:
     provider = PhaseRunProvider()
     with pytest.raises(PhaseRunError) as failed:
@@ -196,7 +209,7 @@ def test_a_failed_run_fails_the_resource_with_the_per_host_summary(runner_invent
 
 
 def test_a_super_node_missing_from_the_inventory_is_an_error(runner_inventory: Path) -> None:
-    with pytest.raises(PhaseRunError, match=r"super-node sn09 has no hosts in .*/lab/hosts.yml"):
+    with pytest.raises(PhaseRunError, match=r"super-node sn09 has no hosts in cluster lab"):
         PhaseRunProvider().create(_phase_props(runner_inventory.parent, super_node="sn09"))
 
 

@@ -17,7 +17,7 @@ from tests.pulumi.mock_runtime import stack_cluster
 from tokenfactory.ansible.phases import PHASES, available_phases
 from tokenfactory.pulumi.triggers import MISSING, RenderedTree, phase_triggers, playbook_roles, tree_hash
 from tokenfactory.render import render_all
-from tokenfactory.topology import build_cluster
+from tokenfactory.topology import Cluster, build_cluster
 
 PHASE_ROLE = {"prereqs": "ascend_prereqs", "driver": "npu_driver", "cann": "cann", "network": "hccn_network",
               "validate": "cluster_validate"}
@@ -32,13 +32,18 @@ def roles(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def files() -> dict[str, str]:
-    return render_all(build_cluster(stack_cluster("lab")))
+def cluster() -> Cluster:
+    return build_cluster(stack_cluster("lab"))
 
 
 @pytest.fixture
-def tree(files: dict[str, str]) -> RenderedTree:
-    return RenderedTree(files)
+def files(cluster: Cluster) -> dict[str, str]:
+    return render_all(cluster)
+
+
+@pytest.fixture
+def tree(cluster: Cluster, files: dict[str, str]) -> RenderedTree:
+    return RenderedTree(cluster, files)
 
 
 def _triggers(tree: RenderedTree, roles: Path, playbooks: Path) -> dict[str, dict[str, Any]]:
@@ -109,20 +114,17 @@ def test_editing_a_playbook_changes_only_its_phase(tmp_path: Path, roles: Path, 
     assert _changed(before, _triggers(tree, roles, playbooks)) == {"network"}
 
 
-def _mutated(files: dict[str, str], name: str) -> dict[str, str]:
-    """The rendered files with variable `name` given another value (in group_vars, or on sn01-n01 / sn01)."""
-    out = dict(files)
+def _mutated(cluster: Cluster, files: dict[str, str], name: str) -> RenderedTree:
+    """The rendered tree with variable `name` given another value (in group_vars, or on sn01-n01 / sn01)."""
     for path, content in files.items():
         if path.startswith("group_vars/") and name in (data := yaml.safe_load(content)):
-            out[path] = yaml.safe_dump({**data, name: ["mutated"]})
-            return out
-    document = yaml.safe_load(files["hosts.yml"])
-    group = document["all"]["children"]["sn01"]
+            return RenderedTree(cluster, {**files, path: yaml.safe_dump({**data, name: ["mutated"]})})
+    tree = RenderedTree(cluster, files)
+    group = tree._groups["sn01"]  # the model's group and host variables, as hosts.yml renders them
     target = group["vars"] if name in group["vars"] else group["hosts"]["sn01-n01"]
     assert name in target, f"{name} is not a rendered variable"
     target[name] = ["mutated"]
-    out["hosts.yml"] = yaml.safe_dump(document)
-    return out
+    return tree
 
 
 def _mentioned(role: str, names: set[str]) -> set[str]:
@@ -134,27 +136,30 @@ def _mentioned(role: str, names: set[str]) -> set[str]:
 
 @pytest.mark.parametrize("phase", sorted(PHASE_ROLE))
 def test_a_phase_reruns_when_any_rendered_variable_its_role_reads_changes(
-        phase: str, files: dict[str, str], tree: RenderedTree) -> None:
+        phase: str, cluster: Cluster, files: dict[str, str], tree: RenderedTree) -> None:
     read = _mentioned(PHASE_ROLE[phase], set(tree.variables))
     assert read, f"{PHASE_ROLE[phase]} reads no rendered variable?"
     before = phase_triggers(tree, "sn01", [phase])[phase]
     missed = sorted(name for name in read
-                    if phase_triggers(RenderedTree(_mutated(files, name)), "sn01", [phase])[phase] == before)
+                    if phase_triggers(_mutated(cluster, files, name), "sn01", [phase])[phase] == before)
     assert missed == [], f"phase {phase} does not rerun when these variables its role reads change: {missed}"
 
 
 def test_prereqs_reruns_when_the_hccl_port_range_it_reserves_changes() -> None:
-    cluster = stack_cluster("lab")
-    before = RenderedTree(render_all(build_cluster(cluster)))
-    cluster.setdefault("hccl", {})["if_base_port"] = 61000
-    after = RenderedTree(render_all(build_cluster(cluster)))
+    config = stack_cluster("lab")
+    model = build_cluster(config)
+    before = RenderedTree(model, render_all(model))
+    config.setdefault("hccl", {})["if_base_port"] = 61000
+    model = build_cluster(config)
+    after = RenderedTree(model, render_all(model))
     changed = _changed(*(phase_triggers(tree, "sn01", list(PHASE_ROLE)) for tree in (before, after)))
     assert changed == {"prereqs", "network"}  # both reserve hccl_reserved_ports; network writes HCCL_IF_BASE_PORT
 
 
-def test_a_variable_no_role_of_a_phase_reads_leaves_it_alone(files: dict[str, str], tree: RenderedTree) -> None:
+def test_a_variable_no_role_of_a_phase_reads_leaves_it_alone(cluster: Cluster, files: dict[str, str],
+                                                             tree: RenderedTree) -> None:
     before = phase_triggers(tree, "sn01", list(PHASE_ROLE))
-    after = phase_triggers(RenderedTree(_mutated(files, "tokenfactory_bmc_address")), "sn01", list(PHASE_ROLE))
+    after = phase_triggers(_mutated(cluster, files, "tokenfactory_bmc_address"), "sn01", list(PHASE_ROLE))
     assert _changed(before, after) == set()  # the BMC address is rendered for operators, no role reads it
 
 
@@ -162,9 +167,11 @@ def test_growing_one_super_node_touches_others_only_through_cluster_wide_files(t
     cluster = stack_cluster("wuxi-prod")
     cluster["super_nodes"] = [{"id": "sn01", "servers": 2}, {"id": "sn02", "servers": 2}]
     playbooks = make_playbooks(tmp_path / "playbooks")
-    before = RenderedTree(render_all(build_cluster(cluster)))
+    model = build_cluster(cluster)
+    before = RenderedTree(model, render_all(model))
     cluster["super_nodes"][1]["servers"] = 3
-    after = RenderedTree(render_all(build_cluster(cluster)))
+    model = build_cluster(cluster)
+    after = RenderedTree(model, render_all(model))
     sn01 = (phase_triggers(tree, "sn01", list(PHASES), roles, playbooks) for tree in (before, after))
     sn02 = (phase_triggers(tree, "sn02", list(PHASES), roles, playbooks) for tree in (before, after))
     assert _changed(*sn01) == {"network"}  # the rank table lists every server

@@ -32,7 +32,7 @@ def test_cidr_with_host_bits_is_rejected(a3_config: dict[str, Any]) -> None:
     a3_config["networks"]["management"] = "10.10.0.1/16"
     [issue] = issues(a3_config)
     assert issue.startswith("cluster.networks.management: ")
-    assert issue == "cluster.networks.management: Value error, '10.10.0.1/16' is not a network CIDR: " \
+    assert issue == "cluster.networks.management: '10.10.0.1/16' is not a network CIDR: " \
                     "10.10.0.1/16 has host bits set"
 
 
@@ -71,7 +71,8 @@ def test_duplicate_super_node_id(a3_config: dict[str, Any]) -> None:
 def test_malformed_super_node_id(a3_config: dict[str, Any], bad: str) -> None:
     a3_config["super_nodes"][0]["id"] = bad
     [issue] = issues(a3_config)
-    assert issue.startswith("cluster.super_nodes[0].id: String should match pattern")
+    assert issue == ("cluster.super_nodes[0].id: must be an id of 2 to 16 characters: a lowercase letter, then "
+                     f"lowercase letters or digits, such as sn01, not {bad!r}")
 
 
 def test_duplicate_super_pod_id(a3_config: dict[str, Any]) -> None:
@@ -97,7 +98,7 @@ def test_a2_group_limit_is_the_profiles_own(a2_config: dict[str, Any]) -> None:
 
 def test_too_few_servers(a3_config: dict[str, Any]) -> None:
     a3_config["super_nodes"][0]["servers"] = 0
-    assert issues(a3_config) == ["cluster.super_nodes[0].servers: Input should be greater than or equal to 1"]
+    assert issues(a3_config) == ["cluster.super_nodes[0].servers: must be at least 1, not 0"]
 
 
 def test_no_super_nodes(a3_config: dict[str, Any]) -> None:
@@ -155,7 +156,7 @@ def test_arch_without_packages(a3_config: dict[str, Any]) -> None:
 def test_wrong_type(a3_config: dict[str, Any]) -> None:
     a3_config["super_nodes"][0]["servers"] = "many"
     assert issues(a3_config) == [
-        "cluster.super_nodes[0].servers: Input should be a valid integer, unable to parse string as an integer"
+        "cluster.super_nodes[0].servers: must be a whole number, not 'many'"
     ]
 
 
@@ -176,8 +177,8 @@ def test_missing_key(a3_config: dict[str, Any]) -> None:
 def test_hccl_settings_are_range_checked(a3_config: dict[str, Any]) -> None:
     a3_config["hccl"] = {"connect_timeout": 60, "rdma_tc": 130}
     assert issues(a3_config) == [
-        "cluster.hccl.connect_timeout: Input should be greater than or equal to 120",
-        "cluster.hccl.rdma_tc: Input should be a multiple of 4",
+        "cluster.hccl.connect_timeout: must be at least 120, not 60",
+        "cluster.hccl.rdma_tc: must be a multiple of 4, not 130",
     ]
 
 
@@ -251,3 +252,49 @@ def test_rollout_batch_size(a3_config: dict[str, Any], value: object) -> None:
 def test_rollout_accepts_counts_and_percentages(a3_config: dict[str, Any]) -> None:
     a3_config["rollout"] = {"batch_size": 6, "max_fail_percentage": 10, "super_nodes": "sequential"}
     assert build_cluster(a3_config).spec.rollout.batch_size == "6"
+
+
+def test_a_cluster_that_is_not_a_mapping_is_said_so_plainly() -> None:
+    assert issues(3) == ["cluster: must be a mapping of keys, not 3"]  # type: ignore[arg-type]
+    assert issues(["sn01"]) == ["cluster: must be a mapping of keys, not ['sn01']"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["0%", "101%", "0", "all", "25 %"])
+def test_a_batch_size_pattern_failure_says_what_is_allowed(a3_config: dict[str, Any], bad: str) -> None:
+    a3_config["rollout"] = {"batch_size": bad}
+    assert issues(a3_config) == [
+        f"cluster.rollout.batch_size: must be a count such as 4 or a percentage 1–100%, not {bad!r}"]  # noqa: RUF001
+
+
+def test_messages_are_for_people_and_echo_the_value(a3_config: dict[str, Any]) -> None:
+    a3_config["networks"] = {**a3_config["networks"], "management": "10.10.0.1/16"}
+    a3_config["hosts"] = {"ssh_port": "twenty-two", "become": "maybe", "os": "windows", "ssh_user": "Root"}
+    a3_config["artifacts"] = {"mirror": "ftp://mirror", "sha256": {"a.run": "abc"}}
+    a3_config["hccl"] = {"extra_env": {"bad-name": "1"}, "tls": [True]}
+    a3_config["software"] = "8.5.0"
+    found = issues(a3_config)
+    assert found == [
+        "cluster.networks.management: '10.10.0.1/16' is not a network CIDR: 10.10.0.1/16 has host bits set",
+        "cluster.hosts.os: must be one of 'debian-12', 'ubuntu-22.04', 'ubuntu-24.04', 'openeuler-22.03', "
+        "'openeuler-24.03' or 'kylin-v10', not 'windows'",
+        "cluster.hosts.ssh_user: must be a user name: a lowercase letter or '_', then up to 31 lowercase letters, "
+        "digits, '_' or '-', not 'Root'",
+        "cluster.hosts.ssh_port: must be a whole number, not 'twenty-two'",
+        "cluster.hosts.become: must be true or false, not 'maybe'",
+        "cluster.artifacts.mirror: must be an http(s) URL such as http://10.10.0.10/ascend, not 'ftp://mirror' "
+        "(URL scheme should be 'http' or 'https')",
+        "cluster.artifacts.sha256.a.run: must be a sha256: 64 lowercase hex digits, not 'abc'",
+        "cluster.software: must be a mapping of keys, not '8.5.0'",
+        "cluster.hccl.tls: must be true or false, not [True]",
+        "cluster.hccl.extra_env.bad-name: key must be an environment variable name: an upper-case letter, then "
+        "upper-case letters, digits or '_', not 'bad-name'",
+    ]
+    for internal in ("Value error", "Input should", "String should", "instance of"):
+        assert not any(internal in issue for issue in found)
+
+
+def test_one_bad_super_node_of_one_is_not_also_too_few(a3_config: dict[str, Any]) -> None:
+    a3_config["super_nodes"] = [{"id": "sn01", "servers": 2, "super_pod_id": -1}]
+    assert issues(a3_config) == ["cluster.super_nodes[0].super_pod_id: must be at least 0, not -1"]
+    a3_config["super_nodes"] = []
+    assert issues(a3_config) == ["cluster.super_nodes: needs at least 1 item(s), has 0"]

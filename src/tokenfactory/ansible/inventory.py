@@ -1,9 +1,11 @@
-"""What the runner needs to know of an inventory: its super-node groups, and the hosts a pattern selects."""
+"""Inventories as the runner sees them: an overlay reaching the hosts another way than the rendered
+inventory says (the container lab's), and the hosts an Ansible pattern selects."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,31 @@ import yaml
 SERVERS_GROUP = "npu_servers"
 
 
-def super_node_hosts(hosts_yml: Path) -> dict[str, list[str]]:
-    """Super-node group -> hosts, in inventory order, from a rendered hosts.yml."""
-    document = yaml.load(hosts_yml.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    children = document["all"]["children"]
-    groups = children[SERVERS_GROUP]["children"] or {}
-    return {group: list((children.get(group) or {}).get("hosts") or {}) for group in groups}
+@dataclass(frozen=True)
+class InventoryOverlay:
+    """An inventory read after the rendered one, the address of every host in it, and the SSH key and
+    known_hosts that reach them. A plain value: the lab makes one, the CLI and the Pulumi program pass it
+    in, and it travels through Pulumi resource properties as JSON."""
+
+    inventory: Path
+    addresses: Mapping[str, str]   # inventory host name -> address preflight connects to
+    ssh_key: Path
+    known_hosts: Path
+    ssh_user: str = "root"
+    ssh_port: int = 22
+    check_arch: bool = True        # False when the hosts are not the declared architecture (lab containers)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"inventory": str(self.inventory), "addresses": dict(sorted(self.addresses.items())),
+                "ssh_key": str(self.ssh_key), "known_hosts": str(self.known_hosts), "ssh_user": self.ssh_user,
+                "ssh_port": self.ssh_port, "check_arch": self.check_arch}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InventoryOverlay:
+        return cls(inventory=Path(data["inventory"]), addresses=dict(data["addresses"]),
+                   ssh_key=Path(data["ssh_key"]), known_hosts=Path(data["known_hosts"]),
+                   ssh_user=str(data["ssh_user"]), ssh_port=int(data["ssh_port"]),
+                   check_arch=bool(data["check_arch"]))
 
 
 def _skeleton(group: Any) -> dict[str, Any]:

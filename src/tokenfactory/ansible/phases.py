@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tokenfactory.project import playbooks_dir
+
 PHASES = ("prereqs", "driver", "cann", "network", "runtime", "validate")
-PLAYBOOK_DIR = Path(__file__).resolve().parents[3] / "playbooks"
 # Default timeout of one phase run (one phase on one super-node, every batch): ample for installs and reboots.
 PHASE_TIMEOUT_S = 4 * 3600
 
 
 def playbook_dir() -> Path:
-    """The playbooks folder: $TOKENFACTORY_PLAYBOOK_DIR when set (tests, another checkout), else the repo's."""
-    return Path(os.environ.get("TOKENFACTORY_PLAYBOOK_DIR") or PLAYBOOK_DIR)
+    """The playbooks folder: $TOKENFACTORY_PLAYBOOK_DIR when set (tests, another checkout), else the project's."""
+    given = os.environ.get("TOKENFACTORY_PLAYBOOK_DIR")
+    return Path(given) if given else playbooks_dir()
 
 
 def playbook(phase: str, directory: Path | None = None) -> Path:

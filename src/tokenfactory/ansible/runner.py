@@ -21,6 +21,7 @@ import ansible_runner
 
 from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
 from tokenfactory.ansible.report import PhaseReport, ReportBuilder
+from tokenfactory.project import roles_dir
 
 EventHandler = Callable[[dict[str, Any]], None]
 BECOME_PROMPT = r"^BECOME password.*:\s*?$"
@@ -56,7 +57,7 @@ def _environment() -> dict[str, str]:
         "ANSIBLE_GATHER_SUBSET": "min",
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "ANSIBLE_ROLES_PATH": str(Path(__file__).resolve().parents[3] / "roles"),
+        "ANSIBLE_ROLES_PATH": str(roles_dir()),
         "ANSIBLE_NOCOLOR": "True",
     }
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tokenfactory.artifacts import ArtifactResult, check_mirror, inspect_directory, write_pins
-from tokenfactory.cli.common import Exit, load, print_json, reported_errors, stderr
+from tokenfactory.cli.common import Exit, StackArg, load, print_json, reported_errors, stderr
 from tokenfactory.errors import TokenfactoryError
+
+if TYPE_CHECKING:
+    from tokenfactory.artifacts import ArtifactResult
 
 artifacts_app = typer.Typer(help="Vendor packages: lock their sha256 into the stack, check the mirror.",
                             no_args_is_help=True)
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -29,7 +30,7 @@ def _report(stack: str, action: str, results: list[ArtifactResult], as_json: boo
             if not as_json:
                 typer.echo(f"ok  {result.file}  {result.sha256}")
         else:
-            stderr.print(f"{result.status}  {result.file}: {result.detail}", markup=False, highlight=False)
+            stderr().print(f"{result.status}  {result.file}: {result.detail}", markup=False, highlight=False)
     if code != Exit.OK:
         raise typer.Exit(int(code))
 
@@ -40,7 +41,9 @@ def lock(stack: StackArg,
          as_json: JsonOpt = False) -> None:
     """Check the downloaded packages against the release (names, versions, each .run's own --check) and
     write their sha256 into the stack under cluster.artifacts.sha256; on any problem nothing is written."""
-    with reported_errors():
+    from tokenfactory.artifacts import inspect_directory, write_pins
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
         results = inspect_directory(cluster, directory)
         if all(r.status == "ok" for r in results):
@@ -60,11 +63,13 @@ def check(stack: StackArg,
                                                    "the lab's SHA256SUMS instead.")] = False,
           as_json: JsonOpt = False) -> None:
     """Download every package of the release from the mirror and compare it with its pinned sha256."""
-    with reported_errors():
+    from tokenfactory.artifacts import check_mirror
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
         mirror, pins = str(cluster.spec.artifacts.mirror), None
         if lab_mirror:
-            from tokenfactory.lab import lab  # noqa: PLC0415 (only --lab needs the lab)
+            from tokenfactory.lab import lab
 
             state = lab.load_state(stack_file.name)
             if state is None:

@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import load, print_json, reported_errors
-from tokenfactory.diagram import read_report, render_svg
+from tokenfactory.cli.common import StackArg, load, print_json, reported_errors
 from tokenfactory.errors import TokenfactoryError
 
 
 def diagram(
-    stack: Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")],
+    stack: StackArg,
     out: Annotated[Path | None, typer.Option("--out", help="SVG file to write (default <STACK>.svg).")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Colour hosts by their state in a run report (reports/*.json) or drift --json output.")
@@ -22,7 +21,9 @@ def diagram(
     as_json: Annotated[bool, typer.Option("--json", help="Print what was drawn as JSON.")] = False,
 ) -> None:
     """Draw super-nodes, servers by slot (absent/replaced marked), planes and host states as SVG."""
-    with reported_errors():
+    from tokenfactory.diagram import read_report, render_svg
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
         states = read_report(report) if report else {}
         target = out or Path(f"{stack_file.name}.svg")

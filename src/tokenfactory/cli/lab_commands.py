@@ -7,21 +7,22 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import load, print_json, reported_errors
-from tokenfactory.deploy import Deployment
-from tokenfactory.lab import lab
+from tokenfactory.cli.common import StackArg, load, print_json, reported_errors
 
 lab_app = typer.Typer(help="The container lab: one simulated NPU server per container.", no_args_is_help=True)
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 @lab_app.command()
 def up(stack: StackArg, as_json: JsonOpt = False) -> None:
     """Render STACK, then start (or reuse) its lab: host containers, mirror, SSH, inventory overlay."""
-    with reported_errors():
+    from tokenfactory.deploy import Deployment
+    from tokenfactory.lab import lab
+
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
-        Deployment.prepare(stack_file.name, cluster).render()
+        deployment = Deployment.prepare(stack_file.name, cluster)
+        deployment.render()
         state = lab.up(stack_file.name, cluster)
     if as_json:
         print_json(json.dumps(state.to_json(), indent=2, sort_keys=True))
@@ -29,12 +30,14 @@ def up(stack: StackArg, as_json: JsonOpt = False) -> None:
     typer.echo(f"lab {state.stack}: {len(state.hosts)} simulated host(s) up, mirror {state.mirror}")
     for name, address in sorted(state.hosts.items()):
         typer.echo(f"  {name}  {address}")
-    typer.echo(f"inventory: -i inventories/{state.stack}/hosts.yml -i {state.inventory}")
+    typer.echo(f"inventory: -i {deployment.inventory_dir / 'hosts.yml'} -i {state.inventory}")
 
 
 @lab_app.command()
 def down(stack: StackArg) -> None:
     """Remove exactly what `lab up` made for STACK."""
+    from tokenfactory.lab import lab
+
     with reported_errors():
         stack_file, _ = load(stack)
         removed = lab.down(stack_file.name)
@@ -44,7 +47,9 @@ def down(stack: StackArg) -> None:
 @lab_app.command()
 def status(stack: StackArg, as_json: JsonOpt = False) -> None:
     """Show the lab's containers and where its inventory overlay is."""
-    with reported_errors():
+    from tokenfactory.lab import lab
+
+    with reported_errors(as_json):
         stack_file, _ = load(stack)
         report = lab.status(stack_file.name)
     if as_json:
@@ -60,7 +65,7 @@ def status(stack: StackArg, as_json: JsonOpt = False) -> None:
 @lab_app.command()
 def fault(
     stack: StackArg,
-    host: Annotated[str, typer.Argument(help="Lab host (inventory name).")],
+    host: Annotated[str, typer.Argument(metavar="HOST", help="Lab host (inventory name).")],
     *,
     unhealthy: Annotated[list[int] | None, typer.Option(help="Device reported Critical.")] = None,
     missing: Annotated[list[int] | None, typer.Option(help="Device absent.")] = None,
@@ -70,6 +75,8 @@ def fault(
     """Inject simulated device faults on a lab host (no option: clear them)."""
     faults = {"unhealthy": unhealthy or [], "missing": missing or [], "slow": slow or [],
               "link_down": link_down or []}
+    from tokenfactory.lab import lab
+
     with reported_errors():
         stack_file, _ = load(stack)
         lab.set_faults(stack_file.name, host, faults)

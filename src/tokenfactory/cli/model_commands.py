@@ -8,10 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import load, print_json, reported_errors
-from tokenfactory.render import render_all, write_tree
-
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
+from tokenfactory.cli.common import StackArg, load, print_json, reported_errors
 
 
 def validate(
@@ -19,7 +16,7 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Check the stack config against the catalog; print what it describes."""
-    with reported_errors():
+    with reported_errors(as_json):
         stack_file, cluster = load(stack)
     summary = {"stack": stack_file.name, **cluster.summary()}
     if as_json:
@@ -39,12 +36,17 @@ def validate(
 
 def render(
     stack: StackArg,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default inventories/<STACK>/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default inventories/<STACK>/ of the "
+                                                          "project).")] = None,
 ) -> None:
     """Write the inventory, group_vars, per-host hccn.conf and the HCCL rank table."""
+    from tokenfactory.project import inventories_dir
+    from tokenfactory.render import render_all, write_tree
+    from tokenfactory.topology.stackfile import shown
+
     with reported_errors():
         stack_file, cluster = load(stack)
         files = render_all(cluster)
-    target = out or Path("inventories") / stack_file.name
+        target = out or inventories_dir() / stack_file.name
     changed = write_tree(files, target)
-    typer.echo(f"{target}: {len(files)} files rendered, {len(changed)} changed")
+    typer.echo(f"{shown(target)}: {len(files)} files rendered, {len(changed)} changed")

@@ -4,29 +4,32 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokenfactory.ansible.phases import PHASE_TIMEOUT_S, select_phases
-from tokenfactory.ansible.report import RunReport
-from tokenfactory.cli.common import Exit, abort, load, print_json, reported_errors
-from tokenfactory.cli.progress import Progress
-from tokenfactory.deploy import Deployment, save_report
-from tokenfactory.topology import Cluster
+from tokenfactory.cli.common import CommandLineError, Exit, StackArg, load, print_json, reported_errors
 
-StackArg = Annotated[str, typer.Argument(help="Stack name (Pulumi.<STACK>.yaml here) or a stack file path.")]
+if TYPE_CHECKING:
+    from tokenfactory.ansible.inventory import InventoryOverlay
+    from tokenfactory.ansible.report import RunReport
+    from tokenfactory.deploy import Deployment
+    from tokenfactory.topology import Cluster
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
 LabOpt = Annotated[bool, typer.Option("--lab", help="Target the running container lab of this stack.")]
-TimeoutOpt = Annotated[int, typer.Option(
-    "--timeout", min=1, metavar="SECONDS",
+TimeoutOpt = Annotated[int | None, typer.Option(
+    "--timeout", min=1, metavar="SECONDS", show_default="4 hours",
     help="Stop a phase run (one phase on one super-node) after this long; its hosts are then reported failed.")]
 
 
 def _batches(cluster: Cluster) -> dict[str, dict[str, int]]:
     """Hosts per batch and batches per super-node, by Ansible's own rule for `serial` (a percentage
     rounds down, at least 1: 30% of 48 is 14, in batches of 14, 14, 14 and 6)."""
-    from ansible.utils.helpers import pct_to_int  # type: ignore[import-untyped]  # noqa: PLC0415 (heavy)
+    from ansible.utils.helpers import pct_to_int  # type: ignore[import-untyped]
 
     size = cluster.spec.rollout.batch_size
     out = {}
@@ -101,6 +104,8 @@ def _print_run(report: RunReport, as_json: bool, path: str) -> None:
 
 def _finish(report: RunReport, kind: str, as_json: bool) -> None:
     """Save the run report, print it, and exit 3 when any host failed."""
+    from tokenfactory.deploy import save_report
+
     path = save_report(report, kind)
     _print_run(report, as_json, str(path))
     if report.status != "ok":
@@ -110,16 +115,23 @@ def _finish(report: RunReport, kind: str, as_json: bool) -> None:
 def _prepare(stack: str, lab: bool, phases: list[str] | None) -> tuple[Deployment, list[str]]:
     """The stack's validated cluster wired to its inventory (and to its lab with --lab), and the phases
     to run in order (all that have a playbook when none are named; an unknown one exits 2)."""
+    from tokenfactory.ansible.phases import select_phases
+    from tokenfactory.deploy import Deployment
+
     stack_file, cluster = load(stack)
-    deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
+    deployment = Deployment.prepare(stack_file.name, cluster, overlay=_lab_overlay(stack_file.name, lab))
     try:
         return deployment, select_phases(phases)
     except ValueError as error:
-        abort(str(error), Exit.INVALID_CONFIG)
+        raise CommandLineError(str(error)) from None
 
 
-def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool, timeout: int) -> RunReport:
-    plan = deployment.plan(phases, limit=limit, check=check, timeout_s=timeout)
+def _execute(deployment: Deployment, phases: list[str], limit: str | None, check: bool,
+             timeout: int | None) -> RunReport:
+    from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
+    from tokenfactory.cli.progress import Progress
+
+    plan = deployment.plan(phases, limit=limit, check=check, timeout_s=timeout or PHASE_TIMEOUT_S)
     progress = Progress()
     with progress.shown():
         return deployment.run(plan, on_lane=progress.lane, on_event=progress.event)
@@ -129,11 +141,11 @@ def plan(
     stack: StackArg,
     check: Annotated[bool, typer.Option("--check", help="Preflight, then every phase in check + diff mode.")] = False,
     lab: LabOpt = False,
-    timeout: TimeoutOpt = PHASE_TIMEOUT_S,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
-    with reported_errors():
+    with reported_errors(as_json):
         deployment, phases = _prepare(stack, lab, None)
         offline = offline_plan(deployment, phases)
         if not check:
@@ -142,10 +154,22 @@ def plan(
             else:
                 _print_offline(offline)
             return
-        if offline["stale_files"]:
-            deployment.render()
-        report = _execute(deployment, phases, None, True, timeout)
+        with tempfile.TemporaryDirectory(prefix="tokenfactory-plan-") as scratch:
+            # A stale inventory is checked as apply would render it, in a scratch copy: plan writes nothing
+            # into inventories/.
+            if offline["stale_files"]:
+                deployment = replace(deployment, inventory_dir=Path(scratch) / deployment.stack)
+                deployment.render()
+            report = _execute(deployment, phases, None, True, timeout)
     _finish(report, "plan", as_json)
+
+
+def _lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
+    if not use_lab:
+        return None
+    from tokenfactory.lab import lab
+
+    return lab.overlay(stack)
 
 
 def _print_offline(offline: dict[str, Any]) -> None:
@@ -171,13 +195,13 @@ def apply(
     stack: StackArg,
     *,
     lab: LabOpt = False,
-    timeout: TimeoutOpt = PHASE_TIMEOUT_S,
+    timeout: TimeoutOpt = None,
     phase: Annotated[list[str] | None, typer.Option("--phase", help="Run only these phases (repeatable).")] = None,
     limit: Annotated[str | None, typer.Option("--limit", help="Ansible host pattern to restrict to.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Preflight, then the phases in order; failed hosts are reported and skipped by later phases."""
-    with reported_errors():
+    with reported_errors(as_json):
         deployment, phases = _prepare(stack, lab, phase)
         deployment.render()
         report = _execute(deployment, phases, limit, False, timeout)

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tokenfactory.errors import TokenfactoryError
+from tokenfactory.project import scripts_dir
 
 BASE_IMAGE = "localhost/tokenfactory-base:bookworm"
-ENGINE_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "lab-engine.sh"
 
 _STDERR_TAIL_LINES = 30
 _BOOTED_STATES = frozenset({"running", "degraded"})
@@ -24,8 +24,13 @@ def _tail(text: str) -> str:
     return "\n".join(text.strip().splitlines()[-_STDERR_TAIL_LINES:])
 
 
-def ensure_engine(script: Path = ENGINE_SCRIPT, timeout: float = 1800) -> None:
+def engine_script() -> Path:
+    return scripts_dir() / "lab-engine.sh"
+
+
+def ensure_engine(script: Path | None = None, timeout: float = 1800) -> None:
     """Make a docker engine answer and the base image exist (installs and builds on first use)."""
+    script = script or engine_script()
     result = _run([str(script), "ensure"], timeout)
     if result.returncode != 0:
         raise EngineError(f"{script} ensure failed (exit {result.returncode}):\n{_tail(result.stderr)}")

@@ -21,7 +21,9 @@ from typing import Any
 
 import yaml
 
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.catalog import load_catalog
+from tokenfactory.errors import TokenfactoryError
 from tokenfactory.lab.engine import (
     BASE_IMAGE,
     EngineError,
@@ -35,6 +37,7 @@ from tokenfactory.lab.engine import (
 from tokenfactory.lab.sim.hardware import HARDWARE_PATH, Bandwidth, Hardware
 from tokenfactory.lab.sim.packages import build_packages
 from tokenfactory.lab.sshkeys import ensure_keypair, known_hosts_lines
+from tokenfactory.project import project_root
 from tokenfactory.topology import Cluster
 
 LABEL = "tokenfactory.lab.stack"
@@ -44,8 +47,9 @@ NOMINAL_OVER_THRESHOLD = 1.8
 
 
 def lab_home() -> Path:
-    default = Path(__file__).resolve().parents[3] / ".lab"
-    return Path(os.environ.get("TOKENFACTORY_LAB_HOME", default))
+    """$TOKENFACTORY_LAB_HOME, else .lab/ in the project."""
+    given = os.environ.get("TOKENFACTORY_LAB_HOME")
+    return Path(given) if given else project_root() / ".lab"
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ class LabState:
         data["hosts"] = sorted(self.hosts)
         data["addresses"] = dict(sorted(self.hosts.items()))
         return data
+
+    def overlay(self) -> InventoryOverlay:
+        """How the runner reaches the lab's containers: as root over SSH with the lab's key and known_hosts.
+        Containers run on the controller's architecture, not the declared one, so it is not checked."""
+        return InventoryOverlay(inventory=Path(self.inventory), addresses=dict(self.hosts),
+                                ssh_key=Path(self.ssh_key), known_hosts=Path(self.known_hosts), check_arch=False)
 
 
 def stack_dir(stack: str) -> Path:
@@ -85,6 +95,14 @@ def load_state(stack: str) -> LabState | None:
     data = json.loads(path.read_text(encoding="utf-8"))
     return LabState(**{key: data[key] for key in LabState.__dataclass_fields__ if key != "hosts"},
                     hosts=data["addresses"])
+
+
+def overlay(stack: str) -> InventoryOverlay:
+    """The running lab's inventory overlay, for `--lab` and `tokenfactory:lab`."""
+    state = load_state(stack)
+    if state is None:
+        raise TokenfactoryError(f"no lab is running for stack {stack!r}: run `tokenfactory lab up {stack}`")
+    return state.overlay()
 
 
 def _labelled(kind: str, stack: str) -> list[str]:

@@ -30,7 +30,6 @@ from tokenfactory.render.group_vars import artifact_vars, cluster_vars, hccl_var
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
-REPO = Path(__file__).resolve().parents[3]
 HOSTS = {"mol-fresh": "sn01-n01", "mol-upgrade": "sn01-n02"}  # scenario host -> lab server it plays
 MIRROR_URL = "http://mol-mirror:8080"
 # Settings for containers: no kernel to build for, read-only /proc/sys, no reboot, wheels from the mirror,
@@ -55,20 +54,19 @@ def _packages(cluster: Cluster, release: str, sums: dict[str, str]) -> dict[str,
                          for p in resolved.packages}}
 
 
-def _server_vars(hosts_yml: str, server: str) -> dict[str, Any]:
-    """The rendered variables of one server in hosts.yml: its super-node group's vars and its host vars,
-    without ansible_host (the scenario host is reached through Molecule's connection)."""
-    groups = yaml.safe_load(hosts_yml)["all"]["children"]
-    for group in groups.values():
-        hosts = (group or {}).get("hosts") or {}
-        if server in hosts:
-            host = {key: value for key, value in hosts[server].items() if key != "ansible_host"}
-            return {**(group.get("vars") or {}), **host, "tokenfactory_server_name": server}
-    raise KeyError(f"{server} is not a host of the rendered inventory")
+def server_vars(cluster: Cluster, server: str) -> dict[str, Any]:
+    """The inventory variables of one server, as hosts.yml has them: its super-node group's vars and its
+    host vars, without ansible_host (the scenario host is reached through Molecule's connection)."""
+    for group in cluster.groups:
+        for host in group.servers:
+            if host.name == server:
+                variables = {key: value for key, value in host.host_vars().items() if key != "ansible_host"}
+                return {**group.group_vars(), **variables, "tokenfactory_server_name": server}
+    raise KeyError(f"{server} is not a server of cluster {cluster.name}")
 
 
 def prepare(directory: Path, stack: str = "lab") -> Path:
-    cluster = build_cluster(read_stack(stack, REPO).cluster)
+    cluster = build_cluster(read_stack(stack).cluster)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
     fetch_wheels(directory / "mirror")
     releases = sorted(load_catalog().releases, key=version_key)
@@ -86,7 +84,7 @@ def prepare(directory: Path, stack: str = "lab") -> Path:
     _write(directory / "group_vars" / "all.yml", variables)
     for host, server in HOSTS.items():
         _write(directory / "host_vars" / f"{host}.yml",
-               {**_server_vars(rendered["hosts.yml"], server),
+               {**server_vars(cluster, server),
                 "sim_hardware": hardware_for(cluster, server).to_json()})
     return directory
 

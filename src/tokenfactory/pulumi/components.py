@@ -75,7 +75,7 @@ class Cluster(pulumi.ComponentResource):
         model = args.cluster
         spec = model.spec.model_dump(mode="json")
         files = render_all(model)
-        tree = RenderedTree(files)
+        tree = RenderedTree(model, files)
         inventory = RenderedInventory(
             f"{name}-inventory",
             InventoryArgs(args.stack, spec, tree.hashes, args.settings.inventory_root),

@@ -25,10 +25,11 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
 
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.phases import PHASES
 from tokenfactory.ansible.runner import Secrets
-from tokenfactory.deploy import REPO
 from tokenfactory.errors import TokenfactoryError
+from tokenfactory.project import inventories_dir
 from tokenfactory.pulumi.runs import PhaseTarget, run_on_super_node
 from tokenfactory.pulumi.triggers import content_hashes
 from tokenfactory.render import render_all, write_tree
@@ -39,7 +40,7 @@ SECRET_INPUTS = ("ssh_private_key", "become_password")
 
 def inventory_dir(stack: str, root: str | None) -> Path:
     """inventories/<stack>/ of the project (as tokenfactory.deploy), or <root>/<stack>/."""
-    return (Path(root) if root else REPO / "inventories") / stack
+    return (Path(root) if root else inventories_dir()) / stack
 
 
 def _required_text(news: dict[str, Any], keys: tuple[str, ...]) -> list[CheckFailure]:
@@ -89,9 +90,10 @@ class PhaseRunProvider(ResourceProvider):
     """One phase playbook on one super-node, run on create and whenever its triggers change.
 
     Inputs: stack, super_node, phase (its identity), triggers (hashes of playbook, roles and the
-    rendered variables it reads), lab, and how to run it (cluster, preflight, inventory_root,
-    the secrets). Only identity, triggers, lab and uninstall_on_delete make a diff: a rotated SSH
-    key, a cluster change that renders the same variables or a preflight switch runs nothing.
+    rendered variables it reads), lab, and how to run it (cluster, lab_overlay: how to reach the lab's
+    containers, preflight, inventory_root, the secrets). Only identity, triggers, lab and uninstall_on_delete
+    make a diff: a rotated SSH key, a recreated lab, a cluster change that renders the same variables or a
+    preflight switch runs nothing.
     """
 
     IDENTITY = ("stack", "super_node", "phase")
@@ -132,8 +134,11 @@ class PhaseRunProvider(ResourceProvider):
 def _target(props: dict[str, Any]) -> PhaseTarget:
     key, password = (props.get(name) for name in SECRET_INPUTS)
     root = props.get("inventory_root")
+    overlay = props.get("lab_overlay")
     return PhaseTarget(stack=props["stack"], cluster=props["cluster"], super_node=props["super_node"],
-                       phase=props["phase"], lab=bool(props.get("lab")), preflight=bool(props.get("preflight", True)),
+                       phase=props["phase"], lab=bool(props.get("lab")),
+                       overlay=InventoryOverlay.from_json(overlay) if overlay else None,
+                       preflight=bool(props.get("preflight", True)),
                        inventory_root=Path(root) if root else None,
                        secrets=Secrets(key, password) if key or password else None)
 

@@ -17,6 +17,7 @@ class RunSettings:
     """How every phase run of a stack reaches its hosts (stack config `tokenfactory:*`)."""
 
     lab: bool = False                        # tokenfactory:lab — hosts of the running container lab
+    lab_overlay: Mapping[str, Any] | None = None  # that lab's InventoryOverlay.to_json(), when it runs
     preflight: bool = True                   # SSH checks (host keys, become, OS) before each run
     uninstall_on_delete: bool = False        # tokenfactory:uninstallOnDelete — refused: not supported yet
     inventory_root: str | None = None        # default: the project's inventories/
@@ -62,7 +63,9 @@ class PhaseRun(Resource, module="tokenfactory", name="PhaseRun"):
         settings = args.settings
         props = {
             "stack": args.stack, "cluster": args.cluster, "super_node": args.super_node, "phase": args.phase,
-            "triggers": args.triggers, "lab": settings.lab, "preflight": settings.preflight,
+            "triggers": args.triggers, "lab": settings.lab,
+            "lab_overlay": dict(settings.lab_overlay) if settings.lab_overlay else None,
+            "preflight": settings.preflight,
             "uninstall_on_delete": settings.uninstall_on_delete, "inventory_root": settings.inventory_root,
             "ssh_private_key": _secret(settings.ssh_private_key),
             "become_password": _secret(settings.become_password),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.report import FAILED_STATUSES, RunReport
 from tokenfactory.ansible.runner import Secrets
 from tokenfactory.deploy import Deployment
@@ -26,6 +27,7 @@ class PhaseTarget:
     super_node: str
     phase: str
     lab: bool = False
+    overlay: InventoryOverlay | None = None  # the lab's, when lab (the program passes it in)
     preflight: bool = True
     inventory_root: Path | None = None
     secrets: Secrets | None = field(default=None, repr=False)  # None: from the environment, as the CLI does
@@ -33,13 +35,15 @@ class PhaseTarget:
 
 def run_on_super_node(target: PhaseTarget) -> dict[str, Any]:
     """Run the phase on the super-node's hosts only; its summary, or PhaseRunError listing the failed hosts."""
-    deployment = Deployment.prepare(target.stack, build_cluster(target.cluster), use_lab=target.lab,
+    if target.lab and target.overlay is None:
+        raise PhaseRunError(f"tokenfactory:lab is set but no lab was running for stack {target.stack!r} when the "
+                            f"program ran: run `tokenfactory lab up {target.stack}`, then `pulumi up` again")
+    deployment = Deployment.prepare(target.stack, build_cluster(target.cluster), overlay=target.overlay,
                                     inventory_root=target.inventory_root, secrets=target.secrets)
     plan = deployment.plan([target.phase])
     hosts = plan.groups.get(target.super_node)
     if not hosts:
-        raise PhaseRunError(f"super-node {target.super_node} has no hosts in "
-                             f"{deployment.inventory_dir / 'hosts.yml'}")
+        raise PhaseRunError(f"super-node {target.super_node} has no hosts in cluster {deployment.cluster.name}")
     report = deployment.run(replace(plan, groups={target.super_node: hosts}), preflight=target.preflight)
     if report.status != "ok":
         raise PhaseRunError(failure_message(report, target.super_node))

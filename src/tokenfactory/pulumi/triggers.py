@@ -21,11 +21,10 @@ from typing import Any
 
 import yaml
 
-from tokenfactory.ansible.inventory import SERVERS_GROUP
 from tokenfactory.ansible.phases import playbook
-from tokenfactory.deploy import REPO
+from tokenfactory.project import roles_dir as project_roles_dir
+from tokenfactory.topology import Cluster
 
-ROLES_DIR = REPO / "roles"
 MISSING = "missing"  # the hash of a role or playbook that does not exist (yet): stable, so no spurious diff
 IGNORED = frozenset({"molecule", "__pycache__"})  # role test scenarios and caches never reach a host
 CONNECTION_PREFIX = "ansible_"  # ansible_host, ansible_user...: read by Ansible itself in every phase
@@ -122,8 +121,9 @@ def _role_closure(role: str, roles_dir: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
-def playbook_roles(path: Path, roles_dir: Path = ROLES_DIR) -> tuple[str, ...]:
+def playbook_roles(path: Path, roles_dir: Path | None = None) -> tuple[str, ...]:
     """Every role a playbook runs: its plays' roles and role inclusions, imported playbooks, dependencies."""
+    roles_dir = roles_dir or project_roles_dir()
     direct: list[str] = []
     seen: set[Path] = set()
 
@@ -156,29 +156,24 @@ def _names_read(texts: Iterable[str], candidates: Iterable[str]) -> set[str]:
 
 
 class RenderedTree:
-    """The rendered inventory (tokenfactory.render.render_all) cut into the sources roles read: each variable
-    the renderer wrote (by name), and each file read by path (ranktable.json, the folder hccn/)."""
+    """The rendered inventory (tokenfactory.render.render_all of `cluster`) cut into the sources roles read:
+    each variable the renderer wrote (by name), and each file read by path (ranktable.json, the folder
+    hccn/); the super-nodes' group and host variables come from the model, as the inventory renders them."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, cluster: Cluster, files: Mapping[str, str]) -> None:
         self.hashes = content_hashes(files)
         self._files = dict(files)
-        self._cluster_vars: dict[str, Any] = {}  # group_vars/all and groups that are not super-nodes
+        self._cluster_vars: dict[str, Any] = {}  # group_vars/all: one value for every super-node
         for path, content in files.items():
             if path.startswith("group_vars/"):
                 self._cluster_vars.update(yaml.load(content, Loader=yaml.CSafeLoader) or {})
-        document = yaml.load(files["hosts.yml"], Loader=yaml.CSafeLoader)
-        children = document["all"]["children"]
-        super_nodes = set(children[SERVERS_GROUP]["children"] or {})
-        self._cluster_vars.update(document["all"].get("vars") or {})
-        self._groups: dict[str, dict[str, Any]] = {}
-        for group, body in children.items():
-            if group in super_nodes:
-                self._groups[group] = body or {}
-            else:
-                self._cluster_vars.update((body or {}).get("vars") or {})
+        self._groups: dict[str, dict[str, Any]] = {
+            group.id: {"vars": group.group_vars(), "hosts": {s.name: s.host_vars() for s in group.servers}}
+            for group in cluster.groups
+        }
         self.variables = frozenset(self._cluster_vars) | {
             name for body in self._groups.values()
-            for name in [*(body.get("vars") or {}), *(k for h in (body.get("hosts") or {}).values() for k in h or {})]}
+            for name in [*body["vars"], *(k for host in body["hosts"].values() for k in host)]}
         self.paths = frozenset(f"{path.split('/', 1)[0]}/" if "/" in path else path
                                for path in files if not path.startswith(VARIABLE_FILES))
 
@@ -207,10 +202,11 @@ def read_by(texts: Iterable[str], tree: RenderedTree) -> set[str]:
     return connection | _names_read(texts, (tree.variables | tree.paths) - connection)
 
 
-def phase_triggers(tree: RenderedTree, super_node: str, phases: list[str], roles_dir: Path = ROLES_DIR,
+def phase_triggers(tree: RenderedTree, super_node: str, phases: list[str], roles_dir: Path | None = None,
                    playbook_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Phase -> {playbook, roles, variables} hashes for one super-node: what its phase run depends on."""
     sources = tree.sources(super_node)
+    roles_dir = roles_dir or project_roles_dir()
     triggers = {}
     for phase in phases:
         book = playbook(phase, playbook_dir)

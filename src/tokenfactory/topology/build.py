@@ -16,7 +16,7 @@ from tokenfactory.catalog import resolve_release as _resolve
 from tokenfactory.errors import ConfigError, ConfigIssue
 from tokenfactory.topology.addressing import HostPlan, RocePlan, dotted, power_of_two_at_least
 from tokenfactory.topology.model import Cluster, Device, Group, Server
-from tokenfactory.topology.spec import ClusterSpec, SuperNodeSpec
+from tokenfactory.topology.spec import PATTERN_HELP, ClusterSpec, SuperNodeSpec
 
 ROOT = "cluster"
 
@@ -29,19 +29,69 @@ def config_path(location: tuple[int | str, ...]) -> str:
 
 
 def parse_spec(data: Any) -> ClusterSpec:
-    """Parse the raw `tokenfactory:cluster` object; type errors and unknown keys name their path."""
+    """Parse the raw `tokenfactory:cluster` object; every problem names its path and says what is allowed."""
     try:
         return ClusterSpec.model_validate(data)
     except ValidationError as error:
         issues = []
-        for item in error.errors(include_url=False):
-            message = item["msg"]
-            if item["type"] == "extra_forbidden":
-                message = "unknown key (check the spelling; see the stack config reference in README.md)"
-            elif item["type"] == "missing":
-                message = "required key is missing"
-            issues.append(ConfigIssue(config_path(tuple(item["loc"])), message))
+        items = error.errors(include_url=False)
+        # pydantic counts only the valid items of a list: one bad super-node of one also reads "too short".
+        inner = {tuple(item["loc"])[:-1] for item in items}
+        for item in items:
+            location = tuple(item["loc"])
+            if item["type"] == "too_short" and any(loc[:len(location)] == location for loc in inner):
+                continue
+            is_key = bool(location) and location[-1] == "[key]"  # a mapping key, not its value, is wrong
+            message = _message(item)
+            issues.append(ConfigIssue(config_path(location[:-1] if is_key else location),
+                                      f"key {message}" if is_key else message))
         raise ConfigError(issues) from None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_TYPE_NAMES = {
+    "model_type": "a mapping of keys", "model_attributes_type": "a mapping of keys", "dict_type": "a mapping",
+    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "tuple_type": "a list", "list_type": "a list", "ip_v4_address": "an IPv4 address",
+    "ip_v4_network": "an IPv4 network such as 10.0.0.0/16",
+}
+_BOUNDS = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most"),
+           "greater_than": ("gt", "more than"), "less_than": ("lt", "less than"),
+           "multiple_of": ("multiple_of", "a multiple of")}
+
+
+def _message(item: Any) -> str:
+    """A pydantic error in words for the person who wrote the stack file, echoing the value given."""
+    kind, context, given = item["type"], item.get("ctx") or {}, _shown(item.get("input"))
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see the stack config reference in README.md)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("value_error", "assertion_error") and "error" in context:
+        return str(context["error"])
+    if kind == "string_pattern_mismatch":
+        allowed = PATTERN_HELP.get(context.get("pattern", ""), f"text matching {context.get('pattern')}")
+        return f"must be {allowed}, not {given}"
+    if kind in _TYPE_NAMES:
+        return f"must be {_TYPE_NAMES[kind]}, not {given}"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"must be {words} {context[key]}, not {given}"
+    if kind == "literal_error":
+        return f"must be one of {context['expected']}, not {given}"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = context["min_length"] if kind == "too_short" else context["max_length"]
+        return f"needs {bound} {limit} item(s), has {context.get('actual_length')}"
+    if kind.startswith("url"):
+        return f"must be an http(s) URL such as http://10.10.0.10/ascend, not {given} ({item['msg']})"
+    message = str(item["msg"]).removeprefix("Value error, ").replace("Input should be", "should be")
+    return f"{message}, not {given}"
 
 
 def build_cluster(data: Any, catalog: Catalog | None = None) -> Cluster:

@@ -7,7 +7,7 @@ model must expand 64 super-nodes (49,152 ranks) in well under a second.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tokenfactory.catalog import HardwareProfile, ResolvedRelease
 from tokenfactory.topology.spec import ClusterSpec
@@ -35,12 +35,28 @@ class Server(NamedTuple):
     bmc: str
     devices: tuple[Device, ...]
 
+    def host_vars(self) -> dict[str, Any]:
+        """This server's host variables in the rendered inventory (hosts.yml), from the model."""
+        return {
+            "ansible_host": self.management,
+            "tokenfactory_server_index": self.number,
+            "tokenfactory_bmc_address": self.bmc,
+            "tokenfactory_rank_base": self.devices[0].rank_id,
+            "npu_devices": [{"id": d.device_id, "npu": d.npu, "die": d.die, "ip": d.ip, "netmask": d.netmask,
+                             "gateway": d.gateway, "netdetect": d.netdetect, "rank_id": d.rank_id,
+                             "super_device_id": d.super_device_id} for d in self.devices],
+        }
+
 
 class Group(NamedTuple):
     id: str
     super_pod_id: int
     declared_servers: int
     servers: tuple[Server, ...]  # present servers only, in index order
+
+    def group_vars(self) -> dict[str, Any]:
+        """The super-node group's variables in the rendered inventory (hosts.yml), from the model."""
+        return {"tokenfactory_super_node": self.id, "tokenfactory_super_pod_id": self.super_pod_id}
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,10 @@ class Cluster:
     @property
     def servers(self) -> tuple[Server, ...]:
         return tuple(server for group in self.groups for server in group.servers)
+
+    def super_node_hosts(self) -> dict[str, list[str]]:
+        """Super-node group -> its hosts, in inventory order."""
+        return {group.id: [server.name for server in group.servers] for group in self.groups}
 
     @property
     def server_count(self) -> int:

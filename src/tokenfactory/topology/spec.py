@@ -11,9 +11,25 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,15}$")]
-ClusterName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")]
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+IDENTIFIER = r"^[a-z][a-z0-9]{1,15}$"
+CLUSTER_NAME = r"^[a-z][a-z0-9-]{0,62}$"
+SHA256 = r"^[0-9a-f]{64}$"
+USER_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
+BATCH_SIZE = r"^([1-9][0-9]*|(100|[1-9][0-9]?)%)$"
+ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
+# What each pattern allows, in words: the message when a value does not match it.
+PATTERN_HELP = {
+    IDENTIFIER: "an id of 2 to 16 characters: a lowercase letter, then lowercase letters or digits, such as sn01",
+    CLUSTER_NAME: "a name of up to 63 characters: a lowercase letter, then lowercase letters, digits or '-'",
+    SHA256: "a sha256: 64 lowercase hex digits",
+    USER_NAME: "a user name: a lowercase letter or '_', then up to 31 lowercase letters, digits, '_' or '-'",
+    BATCH_SIZE: "a count such as 4 or a percentage 1–100%",  # noqa: RUF001 (the en dash of a range)
+    ENV_NAME: "an environment variable name: an upper-case letter, then upper-case letters, digits or '_'",
+}
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
+ClusterName = Annotated[str, Field(pattern=CLUSTER_NAME)]
+Sha256 = Annotated[str, Field(pattern=SHA256)]
 OperatingSystem = Literal["debian-12", "ubuntu-22.04", "ubuntu-24.04", "openeuler-22.03", "openeuler-24.03",
                           "kylin-v10"]
 
@@ -52,7 +68,7 @@ class AddressPlanSpec(_Spec):
 class HostsSpec(_Spec):
     os: OperatingSystem = "openeuler-22.03"
     arch: Literal["aarch64", "x86_64"] = "aarch64"
-    ssh_user: str = Field(default="root", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    ssh_user: str = Field(default="root", pattern=USER_NAME)
     ssh_port: int = Field(default=22, ge=1, le=65535)
     become: bool = True
 
@@ -89,14 +105,14 @@ class HcclSpec(_Spec):
     rdma_sl: int = Field(default=4, ge=0, le=7)
     op_expansion_mode: Literal["AIV", "AI_CPU", "HOST"] | None = None
     inter_hccs_disable: bool = False
-    extra_env: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")], str] = Field(default_factory=dict)
+    extra_env: dict[Annotated[str, Field(pattern=ENV_NAME)], str] = Field(default_factory=dict)
 
 
 class RolloutSpec(_Spec):
     """How phases roll over the hosts: Ansible `serial` inside each super-node, a failure budget,
     and whether super-nodes run side by side or one after another."""
 
-    batch_size: str = Field(default="100%", pattern=r"^([1-9][0-9]*|(100|[1-9][0-9]?)%)$",
+    batch_size: str = Field(default="100%", pattern=BATCH_SIZE,
                             description="Hosts per batch inside a super-node: a count or a percentage")
     max_fail_percentage: int = Field(default=100, ge=0, le=100)
     super_nodes: Literal["parallel", "sequential"] = "parallel"
