@@ -45,6 +45,6 @@ def render(
     with reported_errors():
         stack_file, cluster = load(stack)
         files = render_all(cluster)
-    target = out or Path("inventories") / stack_file.name
-    changed = write_tree(files, target)
+        target = out or Path("inventories") / stack_file.name
+        changed = write_tree(files, target)
     typer.echo(f"{target}: {len(files)} files rendered, {len(changed)} changed")

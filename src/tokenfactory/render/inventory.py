@@ -6,6 +6,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from tokenfactory.render.group_vars import HEADER
 from tokenfactory.topology import Cluster
 
 
@@ -33,8 +34,9 @@ def render_hosts(cluster: Cluster) -> str:
 def render_hccn_confs(cluster: Cluster) -> dict[str, str]:
     template = _template("hccn.conf.j2")
     tls = 1 if cluster.spec.hccl.tls else 0
+    header = HEADER.format(name=cluster.name)
     return {
-        f"hccn/{server.name}.conf": template.render(server=server, tls=tls)
+        f"hccn/{server.name}.conf": template.render(server=server, tls=tls, header=header)
         for group in cluster.groups
         for server in group.servers
     }
