@@ -10,8 +10,9 @@ import typer
 
 from tokenfactory.ansible.phases import select_phases
 from tokenfactory.ansible.report import RunReport
-from tokenfactory.cli.common import Exit, abort, load, print_json, reported_errors
+from tokenfactory.cli.common import Exit, abort, load, print_json, reported_errors, stderr
 from tokenfactory.cli.progress import Progress
+from tokenfactory.cli.strict import strict_problems
 from tokenfactory.deploy import Deployment, save_report
 from tokenfactory.topology import Cluster
 
@@ -98,6 +99,8 @@ def plan(
     check: Annotated[bool, typer.Option("--check", help="Preflight, then every phase in check + diff mode.")] = False,
     lab: LabOpt = False,
     as_json: JsonOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="CI gate: exit 1 when the inventory is stale or apply "
+                                                          "would stop (unpinned packages).")] = False,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
     with reported_errors():
@@ -105,6 +108,8 @@ def plan(
         deployment = Deployment.prepare(stack_file.name, cluster, use_lab=lab)
         phases = select_phases(None)
         offline = offline_plan(deployment, phases)
+        if strict:
+            _strict_gate(deployment, offline, as_json)
         if not check:
             if as_json:
                 print_json(json.dumps(offline, indent=2, sort_keys=True))
@@ -115,6 +120,20 @@ def plan(
             deployment.render()
         report = _execute(deployment, phases, None, True)
     _finish(report, "plan", as_json)
+
+
+def _strict_gate(deployment: Deployment, offline: dict[str, Any], as_json: bool) -> None:
+    """plan --strict: print every problem with what to do and exit 1, before any host is asked."""
+    problems = strict_problems(deployment, offline["phases"], offline["stale_files"])
+    offline["strict_problems"] = problems
+    if not problems:
+        return
+    if as_json:
+        print_json(json.dumps(offline, indent=2, sort_keys=True))
+    stderr.print(f"plan --strict: {len(problems)} problem(s) would stop `apply {deployment.stack}`:", markup=False)
+    for problem in problems:
+        stderr.print(f"  {problem}", markup=False)
+    raise typer.Exit(int(Exit.ERROR))
 
 
 def _print_offline(offline: dict[str, Any]) -> None:
