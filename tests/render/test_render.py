@@ -6,6 +6,8 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import yaml
 
 from tests.conftest import REPO
 from tokenfactory.catalog import load_catalog
-from tokenfactory.lab.molecule import rendered_group_vars
+from tokenfactory.lab.molecule import rendered_group_vars, server_vars
 from tokenfactory.render import render_all, stale_files, write_tree
 from tokenfactory.render.ranktable import render_rank_table
 from tokenfactory.render.tree import MANIFEST, RenderError
@@ -101,8 +103,11 @@ def test_inventory_groups_and_host_vars(a3_small: dict[str, Any]) -> None:
     assert set(inventory["npu_servers"]["children"]) == {"sn01", "sn02"}
     assert set(inventory["atlas_900_a3_superpod"]["children"]) == {"sn01", "sn02"}
     assert inventory["sn01"]["vars"] == {"tokenfactory_super_node": "sn01", "tokenfactory_super_pod_id": 5}
-    host = inventory["sn02"]["hosts"]["sn02-n02"]
-    assert host["ansible_host"] == "10.10.2.2"
+    assert inventory["sn02"]["hosts"] == {"sn02-n02": {"ansible_host": "10.10.2.2"}}
+    host = json.loads(files["host_vars/sn02-n02.json"])
+    assert set(host) == {"tokenfactory_server_index", "tokenfactory_bmc_address", "tokenfactory_rank_base",
+                         "npu_devices"}
+    assert (host["tokenfactory_server_index"], host["tokenfactory_rank_base"]) == (2, 32)
     assert host["tokenfactory_bmc_address"] == "10.11.2.2"
     assert host["npu_devices"][1] == {"id": 1, "npu": 0, "die": 1, "ip": "10.20.6.10", "netmask": "255.255.254.0",
                                       "gateway": "10.20.6.1", "netdetect": "10.20.6.1", "rank_id": 33,
@@ -139,7 +144,9 @@ def test_write_only_changes_and_drops_removed_hosts(a3_small: dict[str, Any], tm
     assert write_tree(files, tmp_path) == []
     a3_small["super_nodes"][0]["servers"] = 1
     smaller = render_all(build_cluster(a3_small))
-    assert stale_files(smaller, tmp_path) == [MANIFEST, "hccn/sn01-n02.conf", "hosts.yml", "ranktable.json"]
+    assert stale_files(smaller, tmp_path) == [
+        MANIFEST, "hccn/sn01-n02.conf", "host_vars/sn01-n02.json", "host_vars/sn02-n02.json", "hosts.yml",
+        "ranktable.json"]
     changed = write_tree(smaller, tmp_path)
     assert "hccn/sn01-n02.conf" in changed
     assert not (tmp_path / "hccn" / "sn01-n02.conf").exists()
@@ -184,7 +191,9 @@ def test_render_keeps_files_it_did_not_write(a3_small: dict[str, Any], tmp_path:
     (tmp_path / "hccn" / "README").write_text("hand-written\n")
     a3_small["super_nodes"][0]["servers"] = 1
     smaller = render_all(build_cluster(a3_small))
-    assert stale_files(smaller, tmp_path) == [MANIFEST, "hccn/sn01-n02.conf", "hosts.yml", "ranktable.json"]
+    assert stale_files(smaller, tmp_path) == [
+        MANIFEST, "hccn/sn01-n02.conf", "host_vars/sn01-n02.json", "host_vars/sn02-n02.json", "hosts.yml",
+        "ranktable.json"]
     assert "hccn/sn01-n02.conf" in write_tree(smaller, tmp_path)
     assert not (tmp_path / "hccn" / "sn01-n02.conf").exists()
     assert local.read_text().startswith("cluster_validate_min_bandwidth_gbps")
@@ -267,3 +276,26 @@ def test_a_failing_render_leaves_the_old_tree_as_it_was(a3_small: dict[str, Any]
     after = {p.relative_to(target).as_posix(): p.read_bytes() for p in target.rglob("*") if p.is_file()}
     assert after == before
     assert _siblings(target) == []  # no staging folder left behind
+
+
+def test_ansible_loads_host_vars_beside_hosts_yml() -> None:
+    """The plain `-i inventories/<stack>/hosts.yml` path: Ansible finds host_vars/<host>.json by itself and
+    sees every variable the single hosts.yml used to carry (issue 15: hosts.yml holds no npu_devices)."""
+    hosts_yml = REPO / "inventories" / "lab" / "hosts.yml"
+    assert "npu_devices" not in yaml.safe_load(hosts_yml.read_text())["all"]["children"]["sn01"]["hosts"]["sn01-n01"]
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(hosts_yml), "--list"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    host = json.loads(result.stdout)["_meta"]["hostvars"]["sn01-n01"]
+    assert (host["ansible_host"], host["tokenfactory_bmc_address"], host["tokenfactory_server_index"]) == (
+        "198.18.1.1", "198.18.5.1", 1)
+    assert (host["tokenfactory_super_node"], host["tokenfactory_rank_base"]) == ("sn01", 0)
+    assert len(host["npu_devices"]) == 16 and host["npu_devices"][1]["die"] == 1
+    assert host["all_reduce_min_bandwidth_gbps"] == {"intra_group": 100.0, "inter_group": 20.0}
+
+
+def test_molecule_hosts_get_the_rendered_host_and_group_vars() -> None:
+    rendered = render_all(build_cluster(read_stack("lab", REPO).cluster))
+    variables = server_vars(rendered, "sn01-n02")
+    assert variables["tokenfactory_server_name"] == "sn01-n02"
+    assert variables["tokenfactory_super_node"] == "sn01" and "ansible_host" not in variables
+    assert variables["npu_devices"] == json.loads(rendered["host_vars/sn01-n02.json"])["npu_devices"]

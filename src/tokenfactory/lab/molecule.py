@@ -17,6 +17,7 @@ The scenario hosts are two simulated servers of the lab stack's profile: mol-fre
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,14 +56,14 @@ def _packages(cluster: Cluster, release: str, sums: dict[str, str]) -> dict[str,
                          for p in resolved.packages}}
 
 
-def _server_vars(hosts_yml: str, server: str) -> dict[str, Any]:
-    """The rendered variables of one server in hosts.yml: its super-node group's vars and its host vars,
-    without ansible_host (the scenario host is reached through Molecule's connection)."""
-    groups = yaml.safe_load(hosts_yml)["all"]["children"]
+def server_vars(rendered: dict[str, str], server: str) -> dict[str, Any]:
+    """The rendered variables of one server: its super-node group's vars (hosts.yml) and its host vars
+    (host_vars/<server>.json), without ansible_host (the scenario host is reached through Molecule's
+    connection)."""
+    groups = yaml.safe_load(rendered["hosts.yml"])["all"]["children"]
     for group in groups.values():
-        hosts = (group or {}).get("hosts") or {}
-        if server in hosts:
-            host = {key: value for key, value in hosts[server].items() if key != "ansible_host"}
+        if server in ((group or {}).get("hosts") or {}):
+            host = json.loads(rendered[f"host_vars/{server}.json"])
             return {**(group.get("vars") or {}), **host, "tokenfactory_server_name": server}
     raise KeyError(f"{server} is not a host of the rendered inventory")
 
@@ -94,7 +95,7 @@ def prepare(directory: Path, stack: str = "lab") -> Path:
     _write(directory / "group_vars" / "all.yml", variables)
     for host, server in HOSTS.items():
         _write(directory / "host_vars" / f"{host}.yml",
-               {**_server_vars(rendered["hosts.yml"], server),
+               {**server_vars(rendered, server),
                 "sim_hardware": hardware_for(cluster, server).to_json()})
     return directory
 

@@ -24,7 +24,7 @@ MISSING = "missing"  # the hash of a role or playbook that does not exist (yet):
 IGNORED = frozenset({"molecule", "__pycache__"})  # role test scenarios and caches never reach a host
 
 # Sources of rendered variables (see RenderedTree.sources): a rendered file by its path, or
-HOSTS = "hosts"          # the super-node's group in hosts.yml: its vars, its hosts and theirs but npu_devices
+HOSTS = "hosts"          # the super-node group in hosts.yml: its vars, its hosts, their host_vars but npu_devices
 DEVICES = "devices"      # the npu_devices of those hosts
 HCCN = "hccn"            # the hccn.conf files of those hosts
 EVERYTHING = "everything"  # the whole rendered tree, every super-node included
@@ -85,6 +85,7 @@ class RenderedTree:
 
     def __init__(self, files: Mapping[str, str]) -> None:
         self.hashes = content_hashes(files)
+        self._files = files
         document = yaml.load(files["hosts.yml"], Loader=yaml.CSafeLoader)
         children = document["all"]["children"]
         self._groups: dict[str, dict[str, Any]] = {
@@ -94,7 +95,9 @@ class RenderedTree:
     def sources(self, super_node: str) -> dict[str, str]:
         """Source name -> hash, for every source a phase of this super-node may read."""
         group = self._groups[super_node]
-        hosts: dict[str, dict[str, Any]] = group.get("hosts") or {}
+        hosts: dict[str, dict[str, Any]] = {
+            name: {**(host or {}), **json.loads(self._files.get(f"host_vars/{name}.json", "{}"))}
+            for name, host in (group.get("hosts") or {}).items()}
         sources = dict(self.hashes)
         sources[HOSTS] = _combined({"vars": group.get("vars"), "hosts": {
             name: {key: value for key, value in host.items() if key != "npu_devices"} for name, host in hosts.items()}})

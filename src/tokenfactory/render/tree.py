@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tokenfactory.errors import TokenfactoryError
 from tokenfactory.render.group_vars import HEADER, render_group_vars
-from tokenfactory.render.inventory import render_hccn_confs, render_hosts
+from tokenfactory.render.inventory import render_hccn_confs, render_host_vars, render_hosts
 from tokenfactory.render.ranktable import render_rank_table
 from tokenfactory.topology import Cluster
 
@@ -36,6 +36,7 @@ def render_all(cluster: Cluster) -> dict[str, str]:
     """Relative path -> content; deterministic, and no content depends on where it is written."""
     files = {"hosts.yml": render_hosts(cluster), "ranktable.json": render_rank_table(cluster)}
     files.update(render_group_vars(cluster))
+    files.update(render_host_vars(cluster))
     files.update(render_hccn_confs(cluster))
     return dict(sorted(files.items()))
 
