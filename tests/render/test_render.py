@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -291,6 +292,13 @@ def test_ansible_loads_host_vars_beside_hosts_yml() -> None:
     assert (host["tokenfactory_super_node"], host["tokenfactory_rank_base"]) == ("sn01", 0)
     assert len(host["npu_devices"]) == 16 and host["npu_devices"][1]["die"] == 1
     assert host["all_reduce_min_bandwidth_gbps"] == {"intra_group": 100.0, "inter_group": 20.0}
+
+
+def test_ansible_cfg_parses_yaml_inventories_once() -> None:
+    config = configparser.ConfigParser()
+    config.read(REPO / "ansible.cfg")
+    plugins = [name.strip() for name in config["inventory"]["enable_plugins"].split(",")]
+    assert "yaml" in plugins and "auto" not in plugins
 
 
 def test_molecule_hosts_get_the_rendered_host_and_group_vars() -> None:
