@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create (or refresh) the project's virtual environment in .venv with the dev extra installed.
-# Idempotent: reinstalls only when pyproject.toml changed since the last bootstrap.
+# Create (or refresh) the project's virtual environment in .venv with exactly the locked versions:
+# every Python dependency (dev tools included) from requirements.lock, checked against its sha256
+# hashes, then tokenfactory itself without dependencies. Refresh the lock with scripts/lock.sh.
+# Idempotent: reinstalls only when requirements.lock or pyproject.toml changed since the last bootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +14,11 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 stamp=.venv/.tokenfactory-installed
-if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
-    echo "bootstrap: installing tokenfactory and its dev tools into .venv" >&2
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
-    cp pyproject.toml "$stamp"
+wanted=$(cat requirements.lock pyproject.toml | sha256sum)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    echo "bootstrap: installing the locked dependencies and tokenfactory into .venv" >&2
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+    # setuptools (the build backend) comes from the lock too, so no unpinned build environment is fetched.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+    echo "$wanted" > "$stamp"
 fi

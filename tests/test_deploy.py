@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,14 @@ from tokenfactory.topology import build_cluster
 @pytest.mark.parametrize("stack", ["lab", "wuxi-prod"])
 def test_model_variables_are_what_hosts_yml_renders(stack: str) -> None:
     cluster = build_cluster(stack_cluster(stack))
-    children = yaml.load(render_all(cluster)["hosts.yml"], Loader=yaml.CSafeLoader)["all"]["children"]
+    files = render_all(cluster)
+    children = yaml.load(files["hosts.yml"], Loader=yaml.CSafeLoader)["all"]["children"]
     assert list(children["npu_servers"]["children"]) == list(cluster.super_node_hosts())
     for group in cluster.groups:
         rendered: dict[str, Any] = children[group.id]
         assert rendered["vars"] == group.group_vars()
-        assert rendered["hosts"] == {server.name: server.host_vars() for server in group.servers}
+        assert {name: {**host, **json.loads(files[f"host_vars/{name}.json"])}
+                for name, host in rendered["hosts"].items()} == {s.name: s.host_vars() for s in group.servers}
         assert list(rendered["hosts"]) == cluster.super_node_hosts()[group.id]
 
 

@@ -139,3 +139,30 @@ def test_render_default_and_custom_out(workdir: Path) -> None:
     custom = workdir / "elsewhere"
     assert runner.invoke(app, ["render", "lab", "--out", str(custom)]).exit_code == 0
     assert (custom / "ranktable.json").read_bytes() == (default / "ranktable.json").read_bytes()
+
+
+@pytest.mark.parametrize("case", ["file", "under-a-file", "read-only"])
+def test_render_bad_out_is_one_line_exit_1(workdir: Path, case: str) -> None:
+    blocker = workdir / "blocker"
+    if case == "read-only":
+        blocker.mkdir()
+        (blocker / "keep.txt").write_text("mine\n")
+        blocker.chmod(0o555)
+        out, reason = blocker, "read-only directory"
+    else:
+        blocker.write_text("a file\n")
+        out, reason = (blocker, "not a directory") if case == "file" else (blocker / "inv", "not a directory")
+    try:
+        result = runner.invoke(app, ["render", "lab", "--out", str(out)])
+    finally:
+        if blocker.is_dir():
+            blocker.chmod(0o755)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot render into {out}: ") and reason in line
+    assert result.stdout == ""
+    leftovers = sorted(p.name for p in workdir.iterdir() if p.name.startswith("."))
+    assert leftovers == []
+    if case == "read-only":
+        assert [p.name for p in blocker.iterdir()] == ["keep.txt"]

@@ -10,12 +10,15 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import make_project
+from tests.conftest import REPO, make_project
 from tokenfactory.ansible.orchestrate import Plan
 from tokenfactory.ansible.phases import PHASE_TIMEOUT_S
 from tokenfactory.ansible.report import RunReport
 from tokenfactory.cli import app
+from tokenfactory.cli.strict import strict_problems
 from tokenfactory.deploy import Deployment
+from tokenfactory.topology import build_cluster
+from tokenfactory.topology.stackfile import read_stack
 
 runner = CliRunner()
 
@@ -165,3 +168,48 @@ def test_plan_check_writes_nothing_into_inventories(workdir: Path, monkeypatch: 
     assert not directory.is_relative_to(workdir) and not directory.exists()  # a scratch copy, removed
     assert rendered["group_vars/all/hccl.yml"] != before["wuxi-prod/group_vars/all/hccl.yml"]  # as apply renders it
     assert rendered.keys() == {name.removeprefix("wuxi-prod/") for name in before if name.startswith("wuxi-prod/")}
+
+
+def test_plan_strict_refuses_unpinned_packages_with_what_to_do(workdir: Path) -> None:
+    assert runner.invoke(app, ["plan", "wuxi-prod"]).exit_code == 0  # without --strict: a report, exit 0
+    result = runner.invoke(app, ["plan", "wuxi-prod", "--strict"])
+    assert result.exit_code == 1, result.output
+    assert "plan --strict: 5 problem(s) would stop `apply wuxi-prod`:" in result.stderr
+    assert ("phase driver: Ascend-hdk-a3-npu-driver_25.5.0_linux-aarch64.run (driver) has no pinned sha256, so "
+            "apply would stop: copy it from Huawei's download page into cluster.artifacts.sha256") in result.stderr
+    assert "phase driver: Ascend-hdk-a3-npu-firmware_7.8.0.5.216.run (firmware)" in result.stderr
+    assert "phase cann: Ascend-cann-A3-ops_8.5.0_linux-aarch64.run (ops)" in result.stderr
+    assert "is stale" not in result.stderr
+
+
+def test_plan_strict_lists_stale_files(workdir: Path) -> None:
+    path = workdir / "Pulumi.wuxi-prod.yaml"
+    document = yaml.safe_load(path.read_text())
+    cluster = document["config"]["tokenfactory:cluster"]
+    cluster["site"] = "Wuxi, hall 2"
+    path.write_text(yaml.safe_dump(document))
+    result = runner.invoke(app, ["plan", "wuxi-prod", "--strict", "--json"])
+    assert result.exit_code == 1
+    [stale] = [p for p in json.loads(result.stdout)["strict_problems"] if " is stale (" in p]
+    assert stale.endswith("inventories/wuxi-prod is stale (1 file(s): group_vars/all/cluster.yml): run "
+                          "`tokenfactory render wuxi-prod` and commit the result")
+    assert stale in result.stderr
+
+
+def test_strict_passes_a_pinned_fresh_inventory_and_honours_the_operator_switch(tmp_path: Path) -> None:
+    config = read_stack("wuxi-prod", REPO).cluster
+    cluster = build_cluster(config)
+    deployment = Deployment.prepare("wuxi-prod", cluster, inventory_root=tmp_path)
+    deployment.render()
+    phases = ["prereqs", "driver", "cann", "network", "validate"]
+    assert len(strict_problems(deployment, phases, deployment.stale())) == 5
+    local = tmp_path / "wuxi-prod" / "group_vars" / "all" / "local.yml"
+    local.write_text("npu_driver_allow_unpinned: true\n")
+    assert [p.split(":")[0] for p in strict_problems(deployment, phases, deployment.stale())] == ["phase cann"] * 3
+    local.unlink()
+    config["artifacts"]["sha256"] = {p.file: "0" * 64 for p in cluster.release.packages}
+    pinned = Deployment.prepare("wuxi-prod", build_cluster(config), inventory_root=tmp_path)
+    assert [p.split(" (")[0] for p in strict_problems(pinned, phases, pinned.stale())] == [
+        f"{tmp_path / 'wuxi-prod'} is stale"]
+    pinned.render()
+    assert strict_problems(pinned, phases, pinned.stale()) == []

@@ -150,7 +150,8 @@ def test_address_plan_change_updates_the_inventory_and_the_phases_that_use_addre
     moved = run_program("lab", cluster)
     old, new = (run.monitor.registered["lab-inventory"].inputs["files"] for run in (first, moved))
     assert {path for path in old if old[path] != new[path]} == {
-        "hosts.yml", "ranktable.json", "hccn/sn01-n01.conf", "hccn/sn01-n02.conf"}
+        "host_vars/sn01-n01.json", "host_vars/sn01-n02.json", "ranktable.json", "hccn/sn01-n01.conf",
+        "hccn/sn01-n02.conf"}
     assert _changed_phases(first, moved) == {"network", "validate"}
 
 

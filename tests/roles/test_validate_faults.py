@@ -26,14 +26,12 @@ import yaml
 
 from tests.conftest import REPO
 from tests.lab_support import needs_lab
-from tokenfactory.catalog import load_catalog
 from tokenfactory.lab.engine import docker
 from tokenfactory.lab.molecule import HOSTS, prepare
 from tokenfactory.lab.sim.hardware import HARDWARE_PATH
 
 pytestmark = needs_lab
 
-ROLE = REPO / "roles" / "cluster_validate"
 SCENARIO = REPO / "roles" / "hccn_network"  # its Molecule converge runs every role before cluster_validate
 FRESH, UPGRADE = "mol-fresh", "mol-upgrade"
 TOOL = "/usr/local/Ascend/driver/tools/hccn_tool"
@@ -143,13 +141,6 @@ def lab(converged: Lab) -> Iterator[Lab]:
     yield converged
     while converged.undo:
         converged.undo.pop()()
-
-
-def test_thresholds_default_to_the_catalog_profiles() -> None:
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text(encoding="utf-8"))
-    catalog = {name: profile.all_reduce_min_bandwidth_gbps.model_dump()
-               for name, profile in load_catalog().profiles.items()}
-    assert defaults["cluster_validate_profile_min_bandwidth_gbps"] == catalog
 
 
 def test_unhealthy_device_fails_its_host_only(lab: Lab) -> None:

@@ -59,6 +59,8 @@ def _environment() -> dict[str, str]:
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_ROLES_PATH": str(roles_dir()),
         "ANSIBLE_NOCOLOR": "True",
+        # As ansible.cfg: no `auto` inventory plugin, so a rendered hosts.yml is parsed once (README, issue 15).
+        "ANSIBLE_INVENTORY_ENABLED": "host_list,script,yaml,ini,toml",
     }
 
 

@@ -48,5 +48,5 @@ def render(
         stack_file, cluster = load(stack)
         files = render_all(cluster)
         target = out or inventories_dir() / stack_file.name
-    changed = write_tree(files, target)
+        changed = write_tree(files, target)
     typer.echo(f"{shown(target)}: {len(files)} files rendered, {len(changed)} changed")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokenfactory.cli.common import CommandLineError, Exit, StackArg, load, print_json, reported_errors
+from tokenfactory.cli.common import CommandLineError, Exit, StackArg, load, print_json, reported_errors, stderr
 
 if TYPE_CHECKING:
     from tokenfactory.ansible.inventory import InventoryOverlay
@@ -137,17 +137,21 @@ def _execute(deployment: Deployment, phases: list[str], limit: str | None, check
         return deployment.run(plan, on_lane=progress.lane, on_event=progress.event)
 
 
-def plan(
+def plan(  # noqa: PLR0917 (typer options)
     stack: StackArg,
     check: Annotated[bool, typer.Option("--check", help="Preflight, then every phase in check + diff mode.")] = False,
     lab: LabOpt = False,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
+    strict: Annotated[bool, typer.Option("--strict", help="CI gate: exit 1 when the inventory is stale or apply "
+                                                          "would stop (unpinned packages).")] = False,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
     with reported_errors(as_json):
         deployment, phases = _prepare(stack, lab, None)
         offline = offline_plan(deployment, phases)
+        if strict:
+            _strict_gate(deployment, offline, as_json)
         if not check:
             if as_json:
                 print_json(json.dumps(offline, indent=2, sort_keys=True))
@@ -170,6 +174,22 @@ def _lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
     from tokenfactory.lab import lab
 
     return lab.overlay(stack)
+
+
+def _strict_gate(deployment: Deployment, offline: dict[str, Any], as_json: bool) -> None:
+    """plan --strict: print every problem with what to do and exit 1, before any host is asked."""
+    from tokenfactory.cli.strict import strict_problems
+
+    problems = strict_problems(deployment, offline["phases"], offline["stale_files"])
+    offline["strict_problems"] = problems
+    if not problems:
+        return
+    if as_json:
+        print_json(json.dumps(offline, indent=2, sort_keys=True))
+    stderr().print(f"plan --strict: {len(problems)} problem(s) would stop `apply {deployment.stack}`:", markup=False)
+    for problem in problems:
+        stderr().print(f"  {problem}", markup=False)
+    raise typer.Exit(int(Exit.ERROR))
 
 
 def _print_offline(offline: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@
   DIR/mirror/        the simulator's packages of every catalog release + SHA256SUMS
   DIR/rendered/      the lab stack's rendered rank table and hccn/<server>.conf files (tokenfactory.render),
                      as `tokenfactory render` writes them beside the inventory
-  DIR/group_vars/    the lab stack's rendered group_vars with the real sha256 of those packages,
+  DIR/group_vars/    the lab stack's rendered group_vars (every group_vars/all file, validate thresholds
+                     included) with the real sha256 of those packages,
                      the mirror URL, container settings, the previous release for `prepare`, and
                      where the rendered rank table and hccn.conf files are (hccn_network_rendered_dir)
   DIR/host_vars/     each scenario host's simulated hardware description, and the rendered host and
@@ -26,7 +27,6 @@ from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.catalog.versions import version_key
 from tokenfactory.lab.lab import LAB_WHEELS, build_mirror, fetch_wheels, hardware_for, lab_home
 from tokenfactory.render import render_all, write_tree
-from tokenfactory.render.group_vars import artifact_vars, cluster_vars, hccl_vars, software_vars
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
@@ -65,20 +65,28 @@ def server_vars(cluster: Cluster, server: str) -> dict[str, Any]:
     raise KeyError(f"{server} is not a server of cluster {cluster.name}")
 
 
+def rendered_group_vars(rendered: dict[str, str]) -> dict[str, Any]:
+    """The variables of every rendered group_vars/all file, as Ansible would load them beside hosts.yml."""
+    variables: dict[str, Any] = {}
+    for path, text in sorted(rendered.items()):
+        if path.startswith("group_vars/all/"):
+            variables.update(yaml.safe_load(text))
+    return variables
+
+
 def prepare(directory: Path, stack: str = "lab") -> Path:
     cluster = build_cluster(read_stack(stack).cluster)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
     fetch_wheels(directory / "mirror")
     releases = sorted(load_catalog().releases, key=version_key)
-    software = software_vars(cluster)
-    for package in software["ascend_packages"].values():
-        package["sha256"] = sums[package["file"]]
     previous = [name for name in releases if version_key(name) < version_key(cluster.release.name)]
     rendered = render_all(cluster)
     write_tree({path: text for path, text in rendered.items() if path == "ranktable.json" or path.startswith("hccn/")},
                directory / "rendered")
-    variables = {**cluster_vars(cluster), **software, **artifact_vars(cluster), **hccl_vars(cluster),
-                 **CONTAINER_VARS, "ascend_artifact_mirror": MIRROR_URL,
+    variables = rendered_group_vars(rendered)
+    for package in variables["ascend_packages"].values():
+        package["sha256"] = sums[package["file"]]
+    variables |= {**CONTAINER_VARS, "ascend_artifact_mirror": MIRROR_URL,
                  "hccn_network_rendered_dir": str(directory / "rendered"),
                  "sim_previous_release": _packages(cluster, previous[-1], sums) if previous else None}
     _write(directory / "group_vars" / "all.yml", variables)

@@ -28,7 +28,7 @@ from tokenfactory.topology import Cluster
 MISSING = "missing"  # the hash of a role or playbook that does not exist (yet): stable, so no spurious diff
 IGNORED = frozenset({"molecule", "__pycache__"})  # role test scenarios and caches never reach a host
 CONNECTION_PREFIX = "ansible_"  # ansible_host, ansible_user...: read by Ansible itself in every phase
-VARIABLE_FILES = ("hosts.yml", "group_vars/")  # rendered files that hold variables; the rest are read by path
+VARIABLE_FILES = ("hosts.yml", "group_vars/", "host_vars/")  # rendered files of variables; others are read by path
 INCLUDE_ACTIONS = frozenset({"include_role", "import_role", "ansible.builtin.include_role",
                              "ansible.builtin.import_role"})
 PLAYBOOK_IMPORTS = frozenset({"import_playbook", "ansible.builtin.import_playbook"})

@@ -90,10 +90,18 @@ def hccl_vars(cluster: Cluster) -> dict[str, Any]:
     }
 
 
+def validate_vars(cluster: Cluster) -> dict[str, Any]:
+    """The admission thresholds of the profile (catalog profiles.yaml; not confirmed by Huawei) for
+    cluster_validate. An operator overrides them with cluster_validate_min_bandwidth_gbps in a file of
+    their own (group_vars/all/local.yml), which render leaves alone."""
+    return {"all_reduce_min_bandwidth_gbps": cluster.profile.all_reduce_min_bandwidth_gbps.model_dump()}
+
+
 def render_group_vars(cluster: Cluster) -> dict[str, str]:
     return {
         "group_vars/all/cluster.yml": _yaml(cluster, cluster_vars(cluster)),
         "group_vars/all/software.yml": _yaml(cluster, software_vars(cluster)),
         "group_vars/all/artifacts.yml": _yaml(cluster, artifact_vars(cluster)),
         "group_vars/all/hccl.yml": _yaml(cluster, hccl_vars(cluster)),
+        "group_vars/all/validate.yml": _yaml(cluster, validate_vars(cluster)),
     }
