@@ -12,7 +12,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from tests.conftest import REPO
-from tokenfactory.catalog import load_catalog
+from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.catalog.loader import CATALOG_DIR
 from tokenfactory.errors import ConfigError
 from tokenfactory.lab.lab import container_vars, lab_python_requirements
@@ -136,6 +136,18 @@ def test_lab_installs_the_catalog_pins_of_its_wheels() -> None:
     assert "protobuf==3.20.*" in lab
     assert {Requirement(text).name for text in lab} == {"attrs", "decorator", "typing_extensions", "protobuf"}
     assert container_vars("http://mirror", requirements)["cann_python_packages"] == lab
+
+
+@pytest.mark.parametrize("profile", ["atlas-900-a3-superpod", "atlas-800t-a2"])
+def test_resolved_packages_carry_the_chip_of_their_file_name(profile: str) -> None:
+    """One chip map (ChipNames.for_component), used by the resolver and the simulated packages alike."""
+    catalog = load_catalog()
+    for release in catalog.releases:
+        for package in resolve_release(catalog, release, catalog.profiles[profile], "aarch64").packages:
+            if package.component in ("toolkit", "nnal"):
+                assert package.chip is None, package
+            else:
+                assert package.chip and package.chip.lower() in package.file.lower(), package
 
 
 def test_catalog_rejects_a_python_requirement_pip_cannot_read(tmp_path: Path) -> None:
