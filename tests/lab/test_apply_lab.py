@@ -1,5 +1,5 @@
-"""Issue 6 on the container lab: apply, a no-op re-apply, a truthful plan --check, a host lost
-mid-apply, and a changed host key stopping preflight (NPU state simulated)."""
+"""Issue 6 on the container lab: plan --check on the fresh hosts, apply, a no-op re-apply, a truthful
+plan --check, a host lost mid-apply, and a changed host key stopping preflight (NPU state simulated)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,25 @@ def _phase_args() -> list[str]:
 def _changes(report: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {phase["name"]: {host: data["changed"] for host, data in phase["hosts"].items()}
             for phase in report["phases"]}
+
+
+def test_plan_check_on_fresh_hosts_fails_nothing_and_changes_nothing(lab_up: dict[str, Any]) -> None:
+    """Issue 10 point 11: before any apply (the first test of the lab package: fresh hosts), check mode runs every
+    phase without a failed host, reports what would change, and leaves the hosts as they were.
+    Budget: about one apply's time (measured ~N s on 2 cores)."""
+    code, report = run_json("plan", STACK, "--check", "--lab")
+    assert code == 0, report
+    assert [phase["name"] for phase in report["phases"]] == list(PHASES)
+    for phase in report["phases"]:
+        assert phase["check"]
+        assert sorted(phase["hosts"]) == list(HOSTS)
+        assert all(h["status"] == "ok" and not h["failed"] for h in phase["hosts"].values()), phase
+    changes = _changes(report)
+    for phase in ("prereqs", "driver", "cann"):
+        assert all(change > 0 for change in changes[phase].values()), changes
+    for host in HOSTS:
+        assert host_exec(host, "getent passwd HwHiAiUser >/dev/null && echo present || echo absent") == "absent"
+        assert host_exec(host, "test -e /usr/local/Ascend && echo present || echo absent") == "absent"
 
 
 def test_apply_succeeds_on_every_host(lab_up: dict[str, Any]) -> None:

@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from tests.conftest import REPO
-from tokenfactory.catalog import load_catalog
+from tokenfactory.catalog import load_catalog, resolve_release
+from tokenfactory.catalog.loader import CATALOG_DIR
+from tokenfactory.errors import ConfigError
+from tokenfactory.lab.lab import container_vars, lab_python_requirements
 from tokenfactory.lab.molecule import rendered_group_vars, server_vars
 from tokenfactory.render import render_all, stale_files, write_tree
 from tokenfactory.render.ranktable import render_rank_table
@@ -127,6 +131,54 @@ def test_group_vars_one_file_per_concern(a3_small: dict[str, Any]) -> None:
     assert hccl["hccl_env"]["HCCL_SOCKET_IFNAME"] == "enp189s0f0"
     assert hccl["hccl_env"]["HCCL_DETERMINISTIC"] == "true"
     assert hccl["hccl_reserved_ports"] == "60000-60031"
+
+
+def test_python_prerequisites_pinned_per_release_are_rendered(a3_small: dict[str, Any]) -> None:
+    """Issue 10 point 10 (ascend-facts §2, §8): numpy < 2.0 on Python < 3.13, protobuf 3.20.x, from the catalog
+    into group_vars/all/software.yml, which the cann role pip-installs by default."""
+    software = yaml.safe_load(render_all(build_cluster(a3_small))["group_vars/all/software.yml"])
+    pins = {str(req): req for req in map(Requirement, software["ascend_python_requirements"])}
+    numpy = [req for req in pins.values() if req.name == "numpy"]
+    old_python = [req for req in numpy if req.marker and req.marker.evaluate({"python_version": "3.11"})]
+    new_python = [req for req in numpy if req.marker and req.marker.evaluate({"python_version": "3.13"})]
+    assert len(old_python) == 1 and not old_python[0].specifier.contains("2.0.0")
+    assert old_python[0].specifier.contains("1.26.4")
+    assert len(new_python) == 1 and new_python[0].specifier.contains("2.1.0")
+    protobuf = next(req for req in pins.values() if req.name == "protobuf")
+    assert protobuf.specifier.contains("3.20.3") and not protobuf.specifier.contains("3.21.0")
+    assert not protobuf.specifier.contains("4.25.0")
+    defaults = yaml.safe_load((REPO / "roles/cann/defaults/main.yml").read_text(encoding="utf-8"))
+    assert defaults["cann_python_packages"] == "{{ ascend_python_requirements }}"
+
+
+def test_lab_installs_the_catalog_pins_of_its_wheels() -> None:
+    requirements = load_catalog().cann["8.5.0"].python_requirements
+    lab = lab_python_requirements(requirements)
+    assert "protobuf==3.20.*" in lab
+    assert {Requirement(text).name for text in lab} == {"attrs", "decorator", "typing_extensions", "protobuf"}
+    assert container_vars("http://mirror", requirements)["cann_python_packages"] == lab
+
+
+@pytest.mark.parametrize("profile", ["atlas-900-a3-superpod", "atlas-800t-a2"])
+def test_resolved_packages_carry_the_chip_of_their_file_name(profile: str) -> None:
+    """One chip map (ChipNames.for_component), used by the resolver and the simulated packages alike."""
+    catalog = load_catalog()
+    for release in catalog.releases:
+        for package in resolve_release(catalog, release, catalog.profiles[profile], "aarch64").packages:
+            if package.component in ("toolkit", "nnal"):
+                assert package.chip is None, package
+            else:
+                assert package.chip and package.chip.lower() in package.file.lower(), package
+
+
+def test_catalog_rejects_a_python_requirement_pip_cannot_read(tmp_path: Path) -> None:
+    for name in ("profiles.yaml", "releases.yaml"):
+        (tmp_path / name).write_text((CATALOG_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    releases = tmp_path / "releases.yaml"
+    releases.write_text(releases.read_text(encoding="utf-8").replace("protobuf==3.20.*", "protobuf 3.20.x"),
+                        encoding="utf-8")
+    with pytest.raises(ConfigError, match="python_requirements"):
+        load_catalog(tmp_path)
 
 
 def test_render_is_deterministic_and_location_free(a3_small: dict[str, Any], tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from tokenfactory.catalog.versions import version_key
@@ -14,7 +15,16 @@ def _check_version(value: str) -> str:
     return value
 
 
+def _check_requirement(value: str) -> str:
+    try:
+        Requirement(value)
+    except InvalidRequirement as error:
+        raise ValueError(f"not a pip requirement specifier: {error}") from None
+    return value
+
+
 Version = Annotated[str, AfterValidator(_check_version)]
+PythonRequirement = Annotated[str, AfterValidator(_check_requirement)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Arch = Literal["aarch64", "x86_64"]
 Component = Literal["driver", "firmware", "toolkit", "kernels", "ops", "nnal"]
@@ -30,6 +40,10 @@ class ChipNames(_Frozen):
     hdk: str
     ops: str
     kernels: str
+
+    def for_component(self, component: str) -> str | None:
+        """The chip in the file name of this component's package (None: the package is for every chip)."""
+        return {"driver": self.hdk, "firmware": self.hdk, "ops": self.ops, "kernels": self.kernels}.get(component)
 
 
 class BandwidthThresholds(_Frozen):
@@ -98,6 +112,7 @@ class CannRelease(_Frozen):
     layout: Literal["ascend-toolkit", "cann"]
     operator_package: Literal["kernels", "ops"]
     requires_hdk: HdkVersionRange
+    python_requirements: tuple[PythonRequirement, ...]
     packages: tuple[PackageFile, ...]
 
 

@@ -10,6 +10,7 @@ from tokenfactory.catalog.models import Arch, CannRelease, Catalog, HardwareProf
 @dataclass(frozen=True)
 class ResolvedPackage:
     component: str
+    chip: str | None  # as spelled in the file name; None for a package of every chip
     version: str
     file: str
     sha256: str | None
@@ -25,6 +26,7 @@ class ResolvedRelease:
     cann_layout: str
     operator_package: str
     packages: tuple[ResolvedPackage, ...]  # in install order: driver, firmware, toolkit, ops|kernels, nnal
+    python_requirements: tuple[str, ...]   # CANN's pip prerequisites, pinned per CANN release
 
     def package(self, component: str) -> ResolvedPackage:
         for package in self.packages:
@@ -70,16 +72,15 @@ def resolve_release(
     cann = catalog.cann[cann_key]
     check_compatible(cann_key, cann, hdk.driver_version)
     pins = pinned_sha256 or {}
-    chips = {"driver": profile.chip.hdk, "firmware": profile.chip.hdk, "kernels": profile.chip.kernels,
-             "ops": profile.chip.ops, "toolkit": None, "nnal": None}
     wanted = [("driver", hdk.packages, hdk.driver_version), ("firmware", hdk.packages, hdk.firmware_version),
               ("toolkit", cann.packages, cann_key), (cann.operator_package, cann.packages, cann_key),
               ("nnal", cann.packages, cann_key)]
     resolved = []
     for component, packages, version in wanted:
-        found = _pick(packages, component, chips[component], arch)
+        chip = profile.chip.for_component(component)
+        found = _pick(packages, component, chip, arch)
         resolved.append(
-            ResolvedPackage(component, version, found.file, pins.get(found.file, found.sha256), found.confirmed)
+            ResolvedPackage(component, chip, version, found.file, pins.get(found.file, found.sha256), found.confirmed)
         )
     return ResolvedRelease(
         name=name,
@@ -89,4 +90,5 @@ def resolve_release(
         cann_layout=cann.layout,
         operator_package=cann.operator_package,
         packages=tuple(resolved),
+        python_requirements=cann.python_requirements,
     )

@@ -7,7 +7,6 @@ Everything NPU-related in the lab is simulated (tokenfactory.lab.sim). `up` is i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -15,11 +14,14 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.catalog import load_catalog
@@ -35,7 +37,7 @@ from tokenfactory.lab.engine import (
     wait_for_systemd,
 )
 from tokenfactory.lab.sim.hardware import HARDWARE_PATH, Bandwidth, Hardware
-from tokenfactory.lab.sim.packages import build_packages
+from tokenfactory.lab.sim.packages import build_packages, read_sums
 from tokenfactory.lab.sshkeys import ensure_keypair, known_hosts_lines
 from tokenfactory.project import project_root
 from tokenfactory.topology import Cluster
@@ -207,10 +209,7 @@ def build_mirror(profile: str, arch: str, directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     for release in sorted(load_catalog().releases):
         build_packages(release, profile, arch, directory)
-    sums = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(directory.glob("*.run"))}
-    (directory / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()),
-                                         encoding="utf-8")
-    return sums
+    return read_sums(directory)
 
 
 def mirror_sums(stack: str) -> dict[str, str]:
@@ -222,16 +221,27 @@ def mirror_sums(stack: str) -> dict[str, str]:
     return {name: digest for digest, name in lines}
 
 
-# Pure-Python wheels the lab's hosts install as CANN's Python prerequisites, from the lab mirror
-# (lab hosts, like an air-gapped cluster, get no PyPI; ascend-facts §2 lists the full set).
-LAB_WHEELS = ("attrs", "decorator", "typing_extensions")
+# The pure-Python wheels among CANN's pinned Python prerequisites that lab hosts install, from the lab
+# mirror (lab hosts, like an air-gapped cluster, get no PyPI; the catalog pins the full set).
+LAB_WHEELS = ("attrs", "decorator", "typing_extensions", "protobuf")
 
 
-def fetch_wheels(directory: Path, packages: tuple[str, ...] = LAB_WHEELS) -> Path:
-    """Download the wheels once (the controller reaches PyPI) into DIR/wheels for pip --find-links."""
+def lab_python_requirements(requirements: Sequence[str]) -> list[str]:
+    """The release's pinned requirements (catalog python_requirements) of the packages in LAB_WHEELS."""
+    wanted = {canonicalize_name(name) for name in LAB_WHEELS}
+    return [text for text in requirements if canonicalize_name(Requirement(text).name) in wanted]
+
+
+def fetch_wheels(directory: Path, requirements: Sequence[str]) -> Path:
+    """Download wheels meeting the requirements once (the controller reaches PyPI) into DIR/wheels for
+    pip --find-links."""
     wheels = directory / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in packages if not any(wheels.glob(f"{p.replace('-', '_')}-*.whl"))]
+    have = [parse_wheel_filename(path.name)[:2] for path in wheels.glob("*.whl")]
+    missing = [text for text in requirements
+               if not any(name == canonicalize_name(Requirement(text).name)
+                          and Requirement(text).specifier.contains(version, prereleases=True)
+                          for name, version in have)]
     if missing:
         result = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                                  "--only-binary=:all:", "--dest", str(wheels), *missing],
@@ -239,6 +249,21 @@ def fetch_wheels(directory: Path, packages: tuple[str, ...] = LAB_WHEELS) -> Pat
         if result.returncode != 0:
             raise EngineError(f"pip download {' '.join(missing)} failed: {result.stderr.strip()[-800:]}")
     return wheels
+
+
+def container_vars(mirror: str, python_requirements: Sequence[str]) -> dict[str, Any]:
+    """Role settings of every simulated host, in the lab and in Molecule: no kernel to build for, a
+    read-only /proc/sys, no reboot, CANN's pinned Python prerequisites limited to the wheels on the
+    mirror, no MPI (cluster_validate runs all_reduce_test directly on every host)."""
+    return {
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "ascend_prereqs_kernel_headers": False,
+        "ascend_prereqs_sysctl_apply": False,
+        "npu_driver_reboot": "never",
+        "cann_python_packages": lab_python_requirements(python_requirements),
+        "cann_pip_find_links": f"{mirror}/wheels/",
+        "cluster_validate_mpirun": "",
+    }
 
 
 def _overlay(cluster: Cluster, state: LabState, sums: dict[str, str]) -> dict[str, Any]:
@@ -252,15 +277,9 @@ def _overlay(cluster: Cluster, state: LabState, sums: dict[str, str]) -> dict[st
         "ansible_ssh_private_key_file": state.ssh_key,
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={state.known_hosts} -o StrictHostKeyChecking=yes "
                                    "-o IdentitiesOnly=yes",
-        "ansible_python_interpreter": "/usr/bin/python3",
         "ascend_artifact_mirror": state.mirror,
         "ascend_packages": packages,
-        "ascend_prereqs_kernel_headers": False,
-        "ascend_prereqs_sysctl_apply": False,
-        "npu_driver_reboot": "never",
-        "cann_python_packages": list(LAB_WHEELS),
-        "cann_pip_find_links": f"{state.mirror}/wheels/",
-        "cluster_validate_mpirun": "",  # no MPI in the lab: all_reduce_test runs directly
+        **container_vars(state.mirror, cluster.release.python_requirements),
         "tokenfactory_lab": True,
     }
     return {"all": {"children": {"npu_servers": {"hosts": {
@@ -274,7 +293,7 @@ def up(stack: str, cluster: Cluster) -> LabState:
     directory.mkdir(parents=True, exist_ok=True)
     network = _ensure_network(stack)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
-    fetch_wheels(directory / "mirror")
+    fetch_wheels(directory / "mirror", lab_python_requirements(cluster.release.python_requirements))
     mirror = _ensure_mirror(stack, network, directory / "mirror")
     public_key = ensure_keypair(directory / "ssh" / "id_ed25519")
     names = [server.name for server in cluster.servers]

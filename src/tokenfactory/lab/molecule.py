@@ -5,9 +5,9 @@
   DIR/rendered/      the lab stack's rendered rank table and hccn/<server>.conf files (tokenfactory.render),
                      as `tokenfactory render` writes them beside the inventory
   DIR/group_vars/    the lab stack's rendered group_vars (every group_vars/all file, validate thresholds
-                     included) with the real sha256 of those packages,
-                     the mirror URL, container settings, the previous release for `prepare`, and
-                     where the rendered rank table and hccn.conf files are (hccn_network_rendered_dir)
+                     included) with the real sha256 of those packages, the mirror URL, the container
+                     settings (lab.container_vars), the previous release for `prepare`, and where the
+                     rendered rank table and hccn.conf files are (hccn_network_rendered_dir)
   DIR/host_vars/     each scenario host's simulated hardware description, and the rendered host and
                      super-node variables (npu_devices, tokenfactory_super_node, ...) of the lab server it
                      plays, named by tokenfactory_server_name (its ansible_host is left out: Molecule
@@ -25,24 +25,20 @@ import yaml
 
 from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.catalog.versions import version_key
-from tokenfactory.lab.lab import LAB_WHEELS, build_mirror, fetch_wheels, hardware_for, lab_home
+from tokenfactory.lab.lab import (
+    build_mirror,
+    container_vars,
+    fetch_wheels,
+    hardware_for,
+    lab_home,
+    lab_python_requirements,
+)
 from tokenfactory.render import render_all, write_tree
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
 HOSTS = {"mol-fresh": "sn01-n01", "mol-upgrade": "sn01-n02"}  # scenario host -> lab server it plays
 MIRROR_URL = "http://mol-mirror:8080"
-# Settings for containers: no kernel to build for, read-only /proc/sys, no reboot, wheels from the mirror,
-# no MPI (cluster_validate runs all_reduce_test directly on every host).
-CONTAINER_VARS: dict[str, Any] = {
-    "ansible_python_interpreter": "/usr/bin/python3",
-    "ascend_prereqs_kernel_headers": False,
-    "ascend_prereqs_sysctl_apply": False,
-    "npu_driver_reboot": "never",
-    "cann_python_packages": list(LAB_WHEELS),
-    "cann_pip_find_links": f"{MIRROR_URL}/wheels/",
-    "cluster_validate_mpirun": "",
-}
 
 
 def _packages(cluster: Cluster, release: str, sums: dict[str, str]) -> dict[str, Any]:
@@ -77,7 +73,7 @@ def rendered_group_vars(rendered: dict[str, str]) -> dict[str, Any]:
 def prepare(directory: Path, stack: str = "lab") -> Path:
     cluster = build_cluster(read_stack(stack).cluster)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
-    fetch_wheels(directory / "mirror")
+    fetch_wheels(directory / "mirror", lab_python_requirements(cluster.release.python_requirements))
     releases = sorted(load_catalog().releases, key=version_key)
     previous = [name for name in releases if version_key(name) < version_key(cluster.release.name)]
     rendered = render_all(cluster)
@@ -86,9 +82,10 @@ def prepare(directory: Path, stack: str = "lab") -> Path:
     variables = rendered_group_vars(rendered)
     for package in variables["ascend_packages"].values():
         package["sha256"] = sums[package["file"]]
-    variables |= {**CONTAINER_VARS, "ascend_artifact_mirror": MIRROR_URL,
-                 "hccn_network_rendered_dir": str(directory / "rendered"),
-                 "sim_previous_release": _packages(cluster, previous[-1], sums) if previous else None}
+    variables |= {**container_vars(MIRROR_URL, cluster.release.python_requirements),
+                  "ascend_artifact_mirror": MIRROR_URL,
+                  "hccn_network_rendered_dir": str(directory / "rendered"),
+                  "sim_previous_release": _packages(cluster, previous[-1], sums) if previous else None}
     _write(directory / "group_vars" / "all.yml", variables)
     for host, server in HOSTS.items():
         _write(directory / "host_vars" / f"{host}.yml",

@@ -49,6 +49,7 @@ def software_vars(cluster: Cluster) -> dict[str, Any]:
             p.component: {"file": p.file, "version": p.version, "sha256": p.sha256, "confirmed": p.confirmed}
             for p in release.packages
         },
+        "ascend_python_requirements": list(release.python_requirements),
     }
 
 

@@ -36,8 +36,6 @@ def build_packages(release_name: str, profile_name: str, arch: str, out_dir: Pat
         raise ValueError(f"unknown arch {arch!r} (expected one of {', '.join(get_args(Arch))})")
     profile = catalog.profiles[profile_name]
     release = resolve_release(catalog, release_name, profile, cast(Arch, arch))
-    chips = {"driver": profile.chip.hdk, "firmware": profile.chip.hdk, "ops": profile.chip.ops,
-             "kernels": profile.chip.kernels}
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for resolved in release.packages:
@@ -46,7 +44,7 @@ def build_packages(release_name: str, profile_name: str, arch: str, out_dir: Pat
             version=resolved.version,
             file=resolved.file,
             arch=arch,
-            chip=chips.get(resolved.component),
+            chip=resolved.chip,
             cann_layout=None if resolved.component in _HDK else release.cann_layout,
         )
         path = out_dir / resolved.file
@@ -57,8 +55,8 @@ def build_packages(release_name: str, profile_name: str, arch: str, out_dir: Pat
     return paths
 
 
-def _update_sums(out_dir: Path, paths: list[Path]) -> None:
-    """Add or refresh the lines of these files in SHA256SUMS; lines of other files still present stay."""
+def read_sums(out_dir: Path) -> dict[str, str]:
+    """File name -> sha256 from the directory's SHA256SUMS, for the files still present."""
     sums_file = out_dir / "SHA256SUMS"
     sums = {}
     if sums_file.exists():
@@ -66,8 +64,15 @@ def _update_sums(out_dir: Path, paths: list[Path]) -> None:
             digest, _, name = line.partition("  ")
             if (out_dir / name).is_file():
                 sums[name] = digest
+    return sums
+
+
+def _update_sums(out_dir: Path, paths: list[Path]) -> None:
+    """Add or refresh the lines of these files in SHA256SUMS; lines of other files still present stay."""
+    sums = read_sums(out_dir)
     sums.update({path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths})
-    sums_file.write_text("".join(f"{sums[name]}  {name}\n" for name in sorted(sums)), encoding="utf-8")
+    (out_dir / "SHA256SUMS").write_text("".join(f"{sums[name]}  {name}\n" for name in sorted(sums)),
+                                        encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
