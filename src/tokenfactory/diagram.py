@@ -22,9 +22,9 @@ MARGIN, HEADER_H, PANEL_GAP = 16, 44, 18
 LEGEND_H = 54
 
 # Worst state wins when a host appears in several phases of a report.
-STATE_ORDER = ("ok", "skipped", "drift", "failed", "unreachable")
-STATE_FILL: dict[str | None, str] = {"ok": "#d8f0d2", "skipped": "#eeeeee", "drift": "#fde7a9", "failed": "#f7c6c5",
-              "unreachable": "#e3b5e8", None: "#ffffff"}
+STATE_ORDER = ("ok", "skipped", "not run", "drift", "failed", "unreachable")
+STATE_FILL: dict[str | None, str] = {"ok": "#d8f0d2", "skipped": "#eeeeee", "not run": "#d9e4f5", "drift": "#fde7a9",
+                                     "failed": "#f7c6c5", "unreachable": "#e3b5e8", None: "#ffffff"}
 REPLACED_STROKE = "#e07b00"
 
 
@@ -101,7 +101,8 @@ def _slot(parent: ET.Element, slot: Slot, group: Group, at: tuple[float, float],
     x, y = at
     name = slot.server.name if slot.server else f"{group.id}-n{slot.number:02d}"
     state = states.get(name) if slot.server else None
-    g = ET.SubElement(parent, "g", {"id": f"host-{name}", "class": f"server state-{state or 'none'}"})
+    css = (state or "none").replace(" ", "-")
+    g = ET.SubElement(parent, "g", {"id": f"host-{name}", "class": f"server state-{css}"})
     title = [name, f"slot {slot.number}"]
     rect = {"x": f"{x:g}", "y": f"{y:g}", "width": str(BOX_W), "height": str(BOX_H), "rx": "4",
             "fill": STATE_FILL[state], "stroke": "#555555", "stroke-width": "1"}

@@ -60,13 +60,14 @@ def test_hosts_take_their_worst_state_from_a_run_report(a3_config: dict[str, Any
         {"name": "prereqs", "hosts": {"sn01-n01": {"status": "ok"}, "sn01-n02": {"status": "ok"}}},
         {"name": "driver", "hosts": {"sn01-n01": {"status": "failed"}, "sn01-n02": {"status": "ok"},
                                      "sn02-n01": {"status": "unreachable"}}},
-        {"name": "cann", "hosts": {"sn01-n01": {"status": "skipped"}}}]}
+        {"name": "cann", "hosts": {"sn01-n01": {"status": "skipped"}, "sn01-n03": {"status": "not run"}}}]}
     states = host_states(report)
-    assert states == {"sn01-n01": "failed", "sn01-n02": "ok", "sn02-n01": "unreachable"}
+    assert states == {"sn01-n01": "failed", "sn01-n02": "ok", "sn02-n01": "unreachable", "sn01-n03": "not run"}
     hosts = _hosts(render_svg(build_cluster(a3_config), states))
     assert hosts["sn01-n01"].get("class") == "server state-failed"
     assert hosts["sn02-n01"].get("class") == "server state-unreachable"
-    assert hosts["sn01-n03"].get("class") == "server state-none"
+    assert hosts["sn01-n03"].get("class") == "server state-not-run"
+    assert hosts["sn01-n04"].get("class") == "server state-none"
 
 
 def test_drift_differences_colour_hosts() -> None:
