@@ -175,9 +175,9 @@ def test_plan_strict_refuses_unpinned_packages_with_what_to_do(workdir: Path) ->
     result = runner.invoke(app, ["plan", "wuxi-prod", "--strict"])
     assert result.exit_code == 1, result.output
     assert "plan --strict: 5 problem(s) would stop `apply wuxi-prod`:" in result.stderr
-    assert ("phase driver: Ascend-hdk-a3-npu-driver_25.5.0_linux-aarch64.run (driver) has no pinned sha256, so "
+    assert ("phase driver: Atlas-A3-hdk-npu-driver_25.5.0_linux-aarch64.run (driver) has no pinned sha256, so "
             "apply would stop: copy it from Huawei's download page into cluster.artifacts.sha256") in result.stderr
-    assert "phase driver: Ascend-hdk-a3-npu-firmware_7.8.0.5.216.run (firmware)" in result.stderr
+    assert "phase driver: Atlas-A3-hdk-npu-firmware_7.8.0.5.216.run (firmware)" in result.stderr
     assert "phase cann: Ascend-cann-A3-ops_8.5.0_linux-aarch64.run (ops)" in result.stderr
     assert "is stale" not in result.stderr
 

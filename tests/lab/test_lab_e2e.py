@@ -24,8 +24,8 @@ def test_up_names_hosts_as_the_inventory_and_serves_the_mirror(lab_up: dict[str,
     assert Path(lab_up["inventory"]).is_file()
     sums = host_exec("sn01-n01", f"python3 -c \"import urllib.request; "
                                  f"print(urllib.request.urlopen('{lab_up['mirror']}/SHA256SUMS').read().decode())\"")
-    assert "Ascend-hdk-a3-npu-driver_25.5.0_linux-aarch64.run" in sums
-    assert "Ascend-hdk-a3-npu-driver_25.2.0_linux-aarch64.run" in sums
+    assert "Atlas-A3-hdk-npu-driver_25.5.0_linux-aarch64.run" in sums
+    assert "Atlas-A3-hdk-npu-driver_25.2.0_linux-aarch64.run" in sums
     known_hosts = Path(lab_up["known_hosts"]).read_text().splitlines()
     assert sorted(line.split()[0] for line in known_hosts) == sorted(lab_up["addresses"].values())
 

@@ -1,5 +1,6 @@
 """Issue 4 faults on the lab (simulated packages and devices): a bad checksum installs nothing, an
-unhealthy device blocks an upgrade by name, and an installer killed midway is completed next run."""
+unhealthy device blocks an upgrade by name, an npu-smi that fails blocks it too (issue 12.4: fail closed),
+and an installer killed midway is completed next run."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tokenfactory.ansible.report import PhaseReport
 from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.deploy import Deployment
 from tokenfactory.lab.lab import overlay, set_faults
+from tokenfactory.lab.sim.hardware import HARDWARE_PATH
 from tokenfactory.topology import Cluster, build_cluster
 from tokenfactory.topology.stackfile import read_stack
 
@@ -94,6 +96,25 @@ def test_unhealthy_device_blocks_the_upgrade_naming_it(lab_up: dict[str, Any], c
         set_faults(STACK, HOST, {})
     assert _driver_phase(cluster).hosts[HOST].status == "ok"
     assert _installed_driver() == "25.5.0"
+
+
+def test_npu_smi_error_blocks_the_upgrade(lab_up: dict[str, Any], cluster: Cluster) -> None:
+    """Issue 12.4: the health gate fails closed when `npu-smi info` itself fails (health unknown)."""
+    _remove_hdk(cluster)
+    old = _install_previous_release(cluster, lab_up["mirror"])
+    # npu-smi cannot read the simulated hardware: it exits 1, as a broken driver's npu-smi would.
+    hide, restore = f"mv {HARDWARE_PATH} {HARDWARE_PATH}.hidden", f"mv {HARDWARE_PATH}.hidden {HARDWARE_PATH}"
+    host_exec(HOST, hide)
+    try:
+        host = _driver_phase(cluster).hosts[HOST]
+        assert host.status == "failed"
+        assert host.failed_task == "Driver | Refuse to upgrade while npu-smi cannot tell the devices' health"
+        assert host.message is not None
+        assert f"{HOST}: upgrade refused, device health unknown: `npu-smi info` exited 1" in host.message
+        assert "cannot read the hardware description" in host.message
+        assert _installed_driver() == old  # nothing was installed
+    finally:
+        host_exec(HOST, restore)
 
 
 def test_killed_installer_is_completed_by_the_next_run(lab_up: dict[str, Any], cluster: Cluster) -> None:

@@ -131,6 +131,9 @@ def test_group_vars_one_file_per_concern(a3_small: dict[str, Any]) -> None:
     assert hccl["hccl_env"]["HCCL_SOCKET_IFNAME"] == "enp189s0f0"
     assert hccl["hccl_env"]["HCCL_DETERMINISTIC"] == "true"
     assert hccl["hccl_reserved_ports"] == "60000-60031"
+    # ascend-facts §8: a rank table lists one job's servers; the cluster's table is a file for tools only
+    assert "RANK_TABLE_FILE" not in hccl["hccl_env"]
+    assert hccl["hccl_rank_table_dest"] == "/etc/tokenfactory/ranktable.json"
 
 
 def test_python_prerequisites_pinned_per_release_are_rendered(a3_small: dict[str, Any]) -> None:

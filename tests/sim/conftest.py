@@ -22,6 +22,7 @@ COMPONENTS_2506 = ("driver", "firmware", "toolkit", "kernels", "nnal")
 COMPONENTS_2512 = ("driver", "firmware", "toolkit", "ops", "nnal")
 USERS = "root:x:0:0:root:/root:/bin/bash\nHwHiAiUser:x:1000:1000::/home/HwHiAiUser:/bin/bash\n"
 GROUPS = "root:x:0:\nHwHiAiUser:x:1000:\n"
+TOOLKIT_SET_ENV = "/usr/local/Ascend/ascend-toolkit/set_env.sh"
 TOOLS = {
     "npu-smi": "/usr/local/bin/npu-smi",
     "hccn_tool": "/usr/local/Ascend/driver/tools/hccn_tool",
@@ -80,11 +81,18 @@ class SimHost:
     def tool(self, name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return self.run([self.path(TOOLS[name]), *args], **env)
 
+    def with_toolkit_env(self, run_file: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+        """Run a package with the toolkit's set_env.sh sourced first, as NNAL needs (ascend-facts §8)."""
+        set_env = self.path(TOOLKIT_SET_ENV)
+        return self.run(["bash", "-c", '. "$1" || exit 1; shift; exec bash "$@"', "install", set_env, run_file,
+                         *flags])
+
     def install(self, release: dict[str, Path], *components: str) -> None:
         flags = {"driver": ["--full", "--install-username=HwHiAiUser", "--install-usergroup=HwHiAiUser"],
                  "firmware": ["--full", "--quiet"]}
         for component in components:
-            result = self.package(release[component], *flags.get(component, ["--install", "--quiet"]))
+            run = self.with_toolkit_env if component == "nnal" else self.package
+            result = run(release[component], *flags.get(component, ["--install", "--quiet"]))
             assert result.returncode == 0, result.stderr
 
 

@@ -102,7 +102,7 @@ def test_bad_arguments(sim: SimHost, args: list[str], message: str) -> None:
 
 
 def test_needs_the_operator_package(sim: SimHost) -> None:
-    info = sim.path("/usr/local/Ascend/ascend-toolkit/8.5.0/opp/ascend_ops_install.info")
+    info = sim.path("/usr/local/Ascend/ascend-toolkit/8.5.0/aarch64-linux/ascend_ops_install.info")
     saved = info.read_bytes()
     info.unlink()
     try:

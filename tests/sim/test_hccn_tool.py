@@ -9,6 +9,9 @@ import pytest
 
 from .conftest import SimHost, a3_hardware
 
+# ascend-facts §8: setters print this line (public logs of `hccn_tool -i N -ip -s ...`).
+SET_OK = "Cmd executed successfully!\n"
+
 
 def hccn(sim: SimHost, *args: str) -> str:
     result = sim.tool("hccn_tool", *args)
@@ -18,11 +21,11 @@ def hccn(sim: SimHost, *args: str) -> str:
 
 def test_ip_address_round_trip_and_conf_file(sim: SimHost) -> None:
     assert hccn(sim, "-i", "1", "-ip", "-g") == "ipaddr:\nnetmask:\n"
-    assert hccn(sim, "-i", "1", "-ip", "-s", "address", "10.20.1.3", "netmask", "255.255.255.0") == ""
-    assert hccn(sim, "-i", "0", "-ip", "-s", "address", "10.20.0.3", "netmask", "255.255.255.0") == ""
-    assert hccn(sim, "-i", "0", "-netdetect", "-s", "address", "10.20.0.1") == ""
-    assert hccn(sim, "-i", "0", "-gateway", "-s", "gateway", "10.20.0.1") == ""
-    assert hccn(sim, "-i", "0", "-tls", "-s", "enable", "0") == ""
+    assert hccn(sim, "-i", "1", "-ip", "-s", "address", "10.20.1.3", "netmask", "255.255.255.0") == SET_OK
+    assert hccn(sim, "-i", "0", "-ip", "-s", "address", "10.20.0.3", "netmask", "255.255.255.0") == SET_OK
+    assert hccn(sim, "-i", "0", "-netdetect", "-s", "address", "10.20.0.1") == SET_OK
+    assert hccn(sim, "-i", "0", "-gateway", "-s", "gateway", "10.20.0.1") == SET_OK
+    assert hccn(sim, "-i", "0", "-tls", "-s", "enable", "0") == SET_OK
     assert hccn(sim, "-i", "1", "-ip", "-g") == "ipaddr:10.20.1.3\nnetmask:255.255.255.0\n"
     assert hccn(sim, "-i", "0", "-netdetect", "-g") == "netdetect address: 10.20.0.1\n"
     assert hccn(sim, "-i", "0", "-gateway", "-g") == "default gateway:10.20.0.1, Iface:eth0\n"
@@ -30,6 +33,17 @@ def test_ip_address_round_trip_and_conf_file(sim: SimHost) -> None:
         "address_0=10.20.0.3\nnetmask_0=255.255.255.0\nnetdetect_0=10.20.0.1\ngateway_0=10.20.0.1\n"
         "tls_enable_0=0\naddress_1=10.20.1.3\nnetmask_1=255.255.255.0\n"
     )
+
+
+@pytest.mark.parametrize("setter", [
+    ("-ip", "-s", "address", "10.20.0.3", "netmask", "255.255.255.0"),
+    ("-netdetect", "-s", "address", "10.20.0.1"),
+    ("-gateway", "-s", "gateway", "10.20.0.1"),
+    ("-tls", "-s", "enable", "1"),
+])
+def test_setters_print_cmd_executed_successfully(sim: SimHost, setter: tuple[str, ...]) -> None:
+    result = sim.tool("hccn_tool", "-i", "2", *setter)
+    assert (result.returncode, result.stdout) == (0, SET_OK)
 
 
 def test_conf_file_is_the_source_of_truth(sim: SimHost) -> None:

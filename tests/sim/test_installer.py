@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -57,11 +58,21 @@ def test_fresh_install_lays_down_every_component(host: SimHost, packages: Packag
     assert f"ASCEND_TOOLKIT_HOME={toolkit}/latest" in host.path(f"{toolkit}/set_env.sh").read_text(encoding="utf-8")
     assert os.access(host.path(f"{toolkit}/latest/tools/hccl_test/bin/all_reduce_test"), os.X_OK)
     assert keys(host, "/etc/Ascend/ascend_cann_install.info")["Install_Path"] == ASCEND
-    operator_info = keys(host, f"{toolkit}/latest/opp/ascend_{operator}_install.info")
-    assert (operator_info["version"], operator_info["chip"]) == (cann, "A3")
+    # ascend-facts §8: the version records as the real packages write them
+    if operator == "ops":
+        ops_info = keys(host, f"{toolkit}/latest/{ARCH}-linux/ascend_ops_install.info")
+        assert (ops_info["version"], ops_info["chip"]) == (cann, "A3")
+        assert not host.path(f"{toolkit}/latest/opp_kernel/version.info").exists()
+    else:
+        kernels_info = keys(host, f"{toolkit}/latest/opp_kernel/version.info")
+        assert kernels_info["version_dir"] == cann
+        assert re.fullmatch(r"\d+(\.\d+)+", kernels_info["Version"]) and kernels_info["Version"] != cann
+        assert "version" not in kernels_info
+    assert not host.path(f"{toolkit}/latest/opp/ascend_{operator}_install.info").exists()
 
     assert host.path(f"{ASCEND}/nnal/atb/set_env.sh").is_file()
-    assert keys(host, f"{ASCEND}/nnal/atb/latest/version.info")["version"] == cann
+    nnal_info = host.path(f"{ASCEND}/nnal/atb/latest/version.info").read_text(encoding="utf-8")
+    assert nnal_info == f"Ascend-cann-atb : {cann}\n"  # no version= line
 
     reported = board(host)
     assert (reported["Software Version"], reported["Firmware Version"]) == (versions["driver"], versions["firmware"])
@@ -75,7 +86,8 @@ def test_upgrade_from_2025_06_to_2025_12(host: SimHost, packages: Packages) -> N
     new = packages["2025.12"]
     # ascend-facts §1: on upgrade the firmware goes first, then the driver
     for component in ("firmware", "driver", "toolkit", "nnal"):
-        result = host.package(new[component], "--nox11", "--upgrade", "--quiet")
+        run = host.with_toolkit_env if component == "nnal" else host.package
+        result = run(new[component], "--nox11", "--upgrade", "--quiet")
         assert result.returncode == 0, result.stderr
     assert host.package(new["ops"], "--install", "--quiet").returncode == 0
 
@@ -108,6 +120,7 @@ class Refusal(NamedTuple):
     component: str
     flags: list[str]
     message: str  # expected on stderr
+    env: dict[str, str] = {}  # noqa: RUF012 (NamedTuple field default, never mutated)
 
 
 PRECONDITIONS = [
@@ -132,7 +145,11 @@ PRECONDITIONS = [
     Refusal(("toolkit",), "toolkit", ["--uninstall", "--quiet"], "--quiet must be combined with --install"),
     Refusal((), "toolkit", ["--upgrade"], "no installed toolkit"),
     Refusal((), "ops", ["--install", "--quiet"], "needs the toolkit 8.5.0 installed"),
-    Refusal((), "nnal", ["--install", "--quiet"], "NNAL needs the CANN toolkit"),
+    Refusal((), "nnal", ["--install", "--quiet"], "NNAL needs the CANN toolkit",
+            {"ASCEND_HOME_PATH": f"{ASCEND}/ascend-toolkit/latest"}),
+    # ascend-facts §8: NNAL's install.sh exits unless ASCEND_HOME_PATH is set (the toolkit's set_env.sh sourced)
+    Refusal(("driver", "firmware", "toolkit"), "nnal", ["--install", "--quiet"], "ASCEND_HOME_PATH is not set"),
+    Refusal(("driver", "firmware", "toolkit"), "nnal", ["--nox11", "--install"], "ASCEND_HOME_PATH is not set"),
     Refusal(("toolkit",), "ops", ["--upgrade"], "no installed ops"),
     Refusal(("toolkit",), "nnal", ["--uninstall"], "no installed nnal"),
 ]
@@ -158,7 +175,7 @@ def test_preconditions_are_refused(prepared_hosts: Callable[[tuple[str, ...]], S
                                    case: Refusal) -> None:
     host = prepared_hosts(case.first)
     before = sorted((str(p), p.is_file() and p.read_bytes()) for p in host.root.rglob("*"))
-    result = host.package(packages["2025.12"][case.component], *case.flags)
+    result = host.package(packages["2025.12"][case.component], *case.flags, **case.env)
     assert result.returncode == 1
     assert case.message in result.stderr
     assert sorted((str(p), p.is_file() and p.read_bytes()) for p in host.root.rglob("*")) == before
@@ -242,7 +259,7 @@ def test_install_paths_are_recorded_and_followed(host: SimHost, packages: Packag
     assert board(host)["Software Version"] == "25.5.0"
     assert host.package(release["toolkit"], "--install", "--install-path=/opt/cann").returncode == 0
     assert host.package(release["ops"], "--install").returncode == 0
-    assert host.path("/opt/cann/ascend-toolkit/8.5.0/opp/ascend_ops_install.info").is_file()
+    assert host.path(f"/opt/cann/ascend-toolkit/8.5.0/{ARCH}-linux/ascend_ops_install.info").is_file()
 
 
 def test_cann_9_layout(host: SimHost, tmp_path: Path) -> None:
@@ -254,11 +271,11 @@ def test_cann_9_layout(host: SimHost, tmp_path: Path) -> None:
         files[component] = tmp_path / package.file
         files[component].write_bytes(run_file(package))
     for component in ("toolkit", "ops", "nnal"):
-        result = host.package(files[component], "--install", "--quiet")
+        result = host.package(files[component], "--install", "--quiet", ASCEND_HOME_PATH=f"{ASCEND}/cann")
         assert result.returncode == 0, result.stderr
     assert os.readlink(host.path(f"{ASCEND}/cann")) == "cann-9.0.0"
     assert f"ASCEND_TOOLKIT_HOME={ASCEND}/cann" in host.path(f"{ASCEND}/cann/set_env.sh").read_text(encoding="utf-8")
     assert keys(host, f"{ASCEND}/cann/{ARCH}-linux/ascend_toolkit_install.info")["version"] == "9.0.0"
     assert host.path(f"{ASCEND}/cann/tools/hccl_test/bin/all_reduce_test").is_file()
-    assert host.path(f"{ASCEND}/cann-9.0.0/opp/ascend_ops_install.info").is_file()
+    assert host.path(f"{ASCEND}/cann-9.0.0/{ARCH}-linux/ascend_ops_install.info").is_file()
     assert not host.path(f"{ASCEND}/ascend-toolkit").exists()

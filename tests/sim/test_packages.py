@@ -28,6 +28,21 @@ def test_packages_have_the_catalog_file_names_and_checksums(release: str, tmp_pa
     assert all(p.read_bytes().startswith(b"#!/bin/bash\n# tokenfactory simulator: SIMULATED") for p in paths)
 
 
+@pytest.mark.parametrize("release", RELEASES)
+def test_a3_hdk_packages_carry_the_atlas_a3_names(release: str, tmp_path: Path) -> None:
+    """ascend-facts §8: Atlas-A3-hdk-npu-driver_<ver>_linux-<arch>.run, Atlas-A3-hdk-npu-firmware_<ver>.run."""
+    catalog = load_catalog()
+    resolved = resolve_release(catalog, release, catalog.profiles[PROFILE], ARCH)
+    driver, firmware = resolved.package("driver"), resolved.package("firmware")
+    assert driver.file == f"Atlas-A3-hdk-npu-driver_{resolved.driver_version}_linux-{ARCH}.run"
+    assert firmware.file == f"Atlas-A3-hdk-npu-firmware_{resolved.firmware_version}.run"
+    names = [p.name for p in build_packages(release, PROFILE, ARCH, tmp_path)]
+    assert names[:2] == [driver.file, firmware.file]
+    assert not any(name.startswith("Ascend-hdk-a3") for name in names)  # that form has no source
+    if resolved.operator_package == "ops":  # §8: the A3 ops file name is not confirmed
+        assert not resolved.package("ops").confirmed
+
+
 def test_generation_is_deterministic_and_fast(tmp_path: Path) -> None:
     started = time.monotonic()
     first = build_packages("2025.12", PROFILE, ARCH, tmp_path / "a")
@@ -61,7 +76,7 @@ def test_module_entry_point(tmp_path: Path) -> None:
                              str(tmp_path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.splitlines()[0]).name == (
-        "Ascend-hdk-a3-npu-driver_25.2.0_linux-aarch64.run")
+        "Atlas-A3-hdk-npu-driver_25.2.0_linux-aarch64.run")
     bad = subprocess.run([sys.executable, "-m", "tokenfactory.lab.sim.packages", "0.0", PROFILE, ARCH,
                           str(tmp_path)], capture_output=True, text=True, check=False)
     assert bad.returncode == 1

@@ -58,10 +58,13 @@ def artifact_vars(cluster: Cluster) -> dict[str, Any]:
 
 
 def hccl_env(cluster: Cluster) -> dict[str, str]:
-    """Cluster-wide HCCL variables (ascend-facts §4); HCCL_IF_IP is per host and set by the role."""
+    """Cluster-wide HCCL variables (ascend-facts §4); HCCL_IF_IP is per host and set by the role.
+
+    No RANK_TABLE_FILE: a rank table lists the servers of one job (ascend-facts §8), so the runtime that
+    starts a job sets it; the cluster-wide table is installed at hccl_rank_table_dest as a file for tools.
+    """
     hccl = cluster.spec.hccl
     env = {
-        "RANK_TABLE_FILE": RANK_TABLE_DEST,
         "HCCL_CONNECT_TIMEOUT": str(hccl.connect_timeout),
         "HCCL_EXEC_TIMEOUT": str(hccl.exec_timeout),
         "HCCL_BUFFSIZE": str(hccl.buffsize_mb),

@@ -13,7 +13,8 @@ tls_enable_N (other key_N lines are kept), one block per device in device order,
   -i N -net_health -g                net health status: Success | Init (no address or netdetect) | Fault
   -i N -ping -g address X            3 real ICMP echo requests (from the device address when netdev is
                                      set); exit 0 even when packets are lost, read the summary line
-Setters print nothing. A missing or unknown device, or a bad argument, exits 1.
+Setters print `Cmd executed successfully!` (ascend-facts §8: public logs of `hccn_tool -i N -ip -s ...`) and
+exit 0. A missing or unknown device, or a bad argument, exits 1.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _KEY_ORDER = ("address", "netmask", "netdetect", "gateway", "tls_enable")
 _LINE = re.compile(r"^([A-Za-z_]+)_(\d+)=(.*)$")
 _USAGE = "usage: hccn_tool -i <device_id> -ip|-netdetect|-gateway|-tls|-link|-net_health|-ping -s|-g [key value]..."
 _PING_COUNT = 3
+SET_OK = "Cmd executed successfully!"  # what a setter prints (ascend-facts §8)
 
 Conf = dict[int, dict[str, str]]
 Handler = Callable[[Hardware, int, dict[str, str]], str]
@@ -145,7 +147,7 @@ def _set_ip(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
                          check=False)
             _ip_addr("replace", f"{address}/{prefix}", hardware.netdev, check=True)
         keys.update(address=address, netmask=netmask)
-    return ""
+    return SET_OK
 
 
 def _ip_addr(action: str, cidr: str, netdev: str, check: bool) -> None:
@@ -160,7 +162,7 @@ def _setter(key: str, pair: str, validate: Callable[[dict[str, str], str], str])
         value = validate(pairs, pair)
         with _locked_conf() as conf:
             conf.setdefault(device, {})[key] = value
-        return ""
+        return SET_OK
 
     return handler
 

@@ -11,7 +11,8 @@ Checked (ascend-facts §1-§2 and the old ascend-deployer), each refusal exits 1
   driver) must exist in /etc/passwd and /etc/group; root needs --install-for-all; an overwrite keeps the
   previous run user; --upgrade refuses the user flags and --install-for-all; HDK --quiet not with
   --uninstall, CANN --quiet only with --install/--upgrade; firmware needs the driver's upgrade-tool;
-  ops/kernels need the toolkit of the same version, nnal any toolkit; --upgrade and --uninstall need an
+  ops/kernels need the toolkit of the same version, nnal any toolkit and ASCEND_HOME_PATH set (the toolkit's
+  set_env.sh sourced, ascend-facts §8) to install or upgrade; --upgrade and --uninstall need an
   installed component; an unknown flag prints the usage.
 Exit codes: 0 done, 1 refused or failed, 2 firmware installed but a reboot is needed. Real firmware
 packages may return 2 and the roles accept 0 or 2; the simulator returns 2 only when ASCEND_SIM_FIRMWARE_RC=2.
@@ -41,8 +42,9 @@ from .layout import (
     installed_version,
     nnal_base,
     nnal_plan,
-    operator_info,
+    nnal_version,
     operator_plan,
+    operator_version,
     prune,
     toolkit_plan,
     undo,
@@ -314,7 +316,7 @@ def _operator(package: Package, options: Options) -> int:
                        f"in {path} first ({have} found)")
     home, version = found
     root = home.version_dir(version)
-    installed = installed_version(operator_info(root, package.component))
+    installed = operator_version(root, package.component, package.arch)
     plan = operator_plan(root, package.component, version, package.chip or "", package.arch)
     if options.action == "uninstall":
         _require(installed, package.component, root)
@@ -330,11 +332,16 @@ def _operator(package: Package, options: Options) -> int:
 
 def _nnal(package: Package, options: Options) -> int:
     path = _cann_path(options)
-    installed = installed_version(f"{nnal_base(path)}/latest/version.info")
+    installed = nnal_version(path)
     if options.action == "uninstall":
         _remove(nnal_plan(path, _require(installed, "nnal", path), package.arch), path)
         _say(package, f"NNAL {installed} uninstall success")
         return 0
+    # ascend-facts §8: NNAL's install.sh exits unless ASCEND_HOME_PATH is set (CANN 8.1.RC1 nnal/atb install.sh
+    # check_owner), i.e. the toolkit's set_env.sh must be sourced first.
+    if not os.environ.get("ASCEND_HOME_PATH"):
+        raise SimError("ASCEND_HOME_PATH is not set: source the CANN toolkit's set_env.sh first "
+                       f"(e.g. source {path}/ascend-toolkit/set_env.sh), then install NNAL")
     if find_toolkit(path, package.arch) is None:
         raise SimError(f"NNAL needs the CANN toolkit installed in {path} first")
     if options.action == "upgrade":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,8 +20,12 @@ from .host import ASCEND_INSTALL_INFO, format_keys, host_path, read_keys, write_
 NPU_SMI = "/usr/local/bin/npu-smi"
 CANN_INSTALL_INFO = "/etc/Ascend/ascend_cann_install.info"
 CANN_LAYOUTS = ("ascend-toolkit", "cann")
-OPERATOR_INFO = "opp/ascend_{}_install.info"
-OPERATOR_COMPONENTS = ("ops", "kernels")
+# Version records as the real packages write them (ascend-facts §8, CANN 8.1.RC1 tree; hicann/hccl build.md):
+# kernels <toolkit>/latest/opp_kernel/version.info (Version=<build>, version_dir=<CANN version>), ops (CANN >= 8.5)
+# <toolkit>/latest/<arch>-linux/ascend_ops_install.info, NNAL nnal/atb/latest/version.info ("Ascend-cann-atb : <ver>").
+KERNELS_INFO = "opp_kernel/version.info"
+OPS_INFO = "{arch}-linux/ascend_ops_install.info"
+NNAL_VERSION_KEY = "Ascend-cann-atb"
 
 
 @dataclass(frozen=True)
@@ -219,33 +224,61 @@ def _toolkit_env(home: str, arch: str) -> bytes:
 
 def operator_plan(version_dir: str, component: str, version: str, chip: str, arch: str) -> list[Step]:
     """ops (CANN >= 8.5) or kernels (older): installed into the toolkit's version directory."""
-    package_name = f"Ascend-cann-{chip}-ops" if component == "ops" else f"Ascend-cann-kernels-{chip}"
+    if component == "ops":
+        # ASSUMPTIONS.md: the keys of ascend_ops_install.info (version=, as the toolkit's info file) have no source.
+        record = _info(package_name=f"Ascend-cann-{chip}-ops", version=version, chip=chip, arch=arch)
+    else:
+        # ASSUMPTIONS.md: the form of the kernels build number (Version=) has no source; version_dir= is the CANN one.
+        record = _info(Version=kernels_build_number(version), version_dir=version)
     return [
         File(f"{version_dir}/opp/built-in/op_impl/ai_core/tbe/kernel/{chip}/{component}.json",
              _placeholder(f"{component} {version} for {chip}")),
-        File(operator_info(version_dir, component),
-             _info(package_name=package_name, version=version, chip=chip, arch=arch)),
+        File(operator_info(version_dir, component, arch), record),
     ]
 
 
-def operator_info(version_dir: str, component: str) -> str:
-    return f"{version_dir}/{OPERATOR_INFO.format(component)}"
+def kernels_build_number(cann_version: str) -> str:
+    """A simulated x.y.z... build number for opp_kernel/version.info's Version=, never equal to the CANN version."""
+    return "7." + ".".join(re.findall(r"\d+", cann_version))
+
+
+def operator_info(version_dir: str, component: str, arch: str) -> str:
+    return f"{version_dir}/{OPS_INFO.format(arch=arch) if component == 'ops' else KERNELS_INFO}"
+
+
+def operator_version(version_dir: str, component: str, arch: str) -> str | None:
+    """The CANN version the installed ops (version=) or kernels (version_dir=) record."""
+    return installed_version(operator_info(version_dir, component, arch),
+                             "version" if component == "ops" else "version_dir")
 
 
 def operator_package_installed(version_dir: Path) -> bool:
     """Whether ops or kernels sit in this toolkit version directory (a host path, not a logical one)."""
-    return any((version_dir / OPERATOR_INFO.format(c)).exists() for c in OPERATOR_COMPONENTS)
+    return (version_dir / KERNELS_INFO).exists() or any(version_dir.glob(OPS_INFO.format(arch="*")))
 
 
 def nnal_base(path: str) -> str:
     return f"{path}/nnal/atb"
 
 
+def nnal_version(path: str) -> str | None:
+    """The installed NNAL version: `Ascend-cann-atb : <ver>` in nnal/atb/latest/version.info (ascend-facts §8)."""
+    try:
+        text = host_path(f"{nnal_base(path)}/latest/version.info").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == NNAL_VERSION_KEY and value.strip():
+            return value.strip()
+    return None
+
+
 def nnal_plan(path: str, version: str, arch: str) -> list[Step]:
     base = nnal_base(path)
     return [
         File(f"{base}/{version}/atb/lib/libatb.so", _placeholder("libatb.so")),
-        File(f"{base}/{version}/version.info", _info(version=version, arch=arch)),
+        File(f"{base}/{version}/version.info", f"{NNAL_VERSION_KEY} : {version}\n".encode()),
         File(f"{base}/set_env.sh", _nnal_env(base)),
         Link(f"{base}/latest", version),
     ]
