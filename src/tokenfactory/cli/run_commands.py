@@ -145,11 +145,18 @@ def plan(  # noqa: PLR0917 (typer options)
     as_json: JsonOpt = False,
     strict: Annotated[bool, typer.Option("--strict", help="CI gate: exit 1 when the inventory is stale or apply "
                                                           "would stop (unpinned packages).")] = False,
+    release: Annotated[str | None, typer.Option(
+        "--release", metavar="RELEASE", help="Also show what a change to this catalog release would do: versions, "
+                                             "phases, reboots, batches and servers in service (offline).")] = None,
 ) -> None:
     """The CI dry-run: validate, show what would be done; with --check ask the hosts what would change."""
     with reported_errors(as_json):
+        if release is not None and check:
+            raise CommandLineError("--release plans offline: leave out --check")
         deployment, phases = _prepare(stack, lab, None)
         offline = offline_plan(deployment, phases)
+        if release is not None:
+            offline["release_change"] = _release_change(deployment, release, offline)
         if strict:
             _strict_gate(deployment, offline, as_json)
         if not check:
@@ -166,6 +173,20 @@ def plan(  # noqa: PLR0917 (typer options)
                 deployment.render()
             report = _execute(deployment, phases, None, True, timeout)
     _finish(report, "plan", as_json)
+
+
+def _release_change(deployment: Deployment, release: str, offline: dict[str, Any]) -> dict[str, Any]:
+    """The stack's cluster on another catalog release, compared with the declared one."""
+    from tokenfactory.errors import ConfigError
+    from tokenfactory.release_change import release_change
+    from tokenfactory.topology import build_cluster
+
+    try:
+        target = build_cluster(deployment.cluster.spec.model_copy(update={"release": release}))
+    except ConfigError as error:
+        raise CommandLineError(f"--release {release}: " + "; ".join(i.message for i in error.issues)) from None
+    sizes = {group: batch["batch_size"] for group, batch in offline["rollout"]["batches"].items()}
+    return release_change(deployment.cluster, target, sizes)
 
 
 def _lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
@@ -209,6 +230,11 @@ def _print_offline(offline: dict[str, Any]) -> None:
         typer.echo(f"  {group}: {batch['hosts']} hosts in {batch['batches']} batch(es) of {batch['batch_size']}")
     for warning in rollout["warnings"]:
         typer.echo(f"WARNING: {warning}")
+    if "release_change" in offline:
+        from tokenfactory.release_change import describe
+
+        for line in describe(offline["release_change"]):
+            typer.echo(line)
 
 
 def apply(
