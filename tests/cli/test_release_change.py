@@ -5,22 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tests.conftest import make_project
 from tokenfactory.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    make_project(tmp_path, inventories=True)
-    monkeypatch.delenv("TOKENFACTORY_PROJECT", raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _tree(directory: Path) -> dict[str, bytes]:

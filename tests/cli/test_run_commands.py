@@ -23,15 +23,6 @@ from tokenfactory.topology.stackfile import read_stack
 runner = CliRunner()
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    make_project(tmp_path, inventories=True)
-    monkeypatch.delenv("TOKENFACTORY_PROJECT", raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TOKENFACTORY_LAB_HOME", str(tmp_path / ".lab"))
-    return tmp_path
-
-
 def test_offline_plan_json(workdir: Path) -> None:
     result = runner.invoke(app, ["plan", "wuxi-prod", "--json"])
     assert result.exit_code == 0, result.output
