@@ -214,11 +214,7 @@ def build_mirror(profile: str, arch: str, directory: Path) -> dict[str, str]:
 
 def mirror_sums(stack: str) -> dict[str, str]:
     """The lab mirror's SHA256SUMS (the lab's pins, as an operator's are in the stack): file -> sha256."""
-    sums_file = stack_dir(stack) / "mirror" / "SHA256SUMS"
-    if not sums_file.is_file():
-        return {}
-    lines = (line.split("  ", 1) for line in sums_file.read_text(encoding="utf-8").splitlines() if line)
-    return {name: digest for digest, name in lines}
+    return read_sums(stack_dir(stack) / "mirror")
 
 
 # The pure-Python wheels among CANN's pinned Python prerequisites that lab hosts install, from the lab
