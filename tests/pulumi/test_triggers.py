@@ -130,7 +130,7 @@ def _mutated(cluster: Cluster, files: dict[str, str], name: str) -> RenderedTree
 def _mentioned(role: str, names: set[str]) -> set[str]:
     """The names a role's files mention (its README and Molecule scenario aside): plain grep, on purpose."""
     text = "\n".join(path.read_text(encoding="utf-8") for path in (REPO / "roles" / role).rglob("*")
-                     if path.is_file() and "molecule" not in path.parts and path.suffix != ".md")
+                     if path.is_file() and not {"molecule", "__pycache__"} & set(path.parts) and path.suffix != ".md")
     return {name for name in names if re.search(rf"\b{re.escape(name)}\b", text)}
 
 
