@@ -21,6 +21,7 @@ from tokenfactory.errors import ConfigError, ConfigIssue, TokenfactoryError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from tokenfactory.ansible.inventory import InventoryOverlay
     from tokenfactory.topology import Cluster
     from tokenfactory.topology.stackfile import StackFile
 
@@ -88,6 +89,15 @@ def load(stack: str) -> tuple[StackFile, Cluster]:
         return stack_file, build_cluster(stack_file.cluster)
     except ConfigError as error:
         raise ConfigError(stack_file.locate(error.issues)) from None
+
+
+def lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
+    """With --lab, the running container lab's inventory overlay for the stack (an error when none runs)."""
+    if not use_lab:
+        return None
+    from tokenfactory.lab import lab
+
+    return lab.overlay(stack)
 
 
 def print_json(text: str) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokenfactory.cli.common import Exit, StackArg, load, print_json, reported_errors, stderr
+from tokenfactory.cli.common import Exit, StackArg, lab_overlay, load, print_json, reported_errors, stderr
 
 
 def drift(
@@ -22,12 +22,7 @@ def drift(
 
     with reported_errors(as_json):
         stack_file, cluster = load(stack)
-        overlay = None
-        if lab:
-            from tokenfactory.lab import lab as container_lab
-
-            overlay = container_lab.overlay(stack_file.name)
-        report = read_drift(stack_file.name, cluster, overlay=overlay, limit=limit)
+        report = read_drift(stack_file.name, cluster, overlay=lab_overlay(stack_file.name, lab), limit=limit)
     code = {"clean": Exit.OK, "drift": Exit.ERROR, "unreachable": Exit.HOSTS_FAILED}[report.status]
     if as_json:
         print_json(json.dumps({**report.to_json(), "exit_code": int(code)}, indent=2, sort_keys=True))

@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tokenfactory.cli.common import CommandLineError, Exit, StackArg, load, print_json, reported_errors, stderr
+from tokenfactory.cli.common import (
+    CommandLineError,
+    Exit,
+    StackArg,
+    lab_overlay,
+    load,
+    print_json,
+    reported_errors,
+    stderr,
+)
 
 if TYPE_CHECKING:
-    from tokenfactory.ansible.inventory import InventoryOverlay
     from tokenfactory.ansible.report import RunReport
     from tokenfactory.deploy import Deployment
     from tokenfactory.topology import Cluster
@@ -119,7 +127,7 @@ def _prepare(stack: str, lab: bool, phases: list[str] | None) -> tuple[Deploymen
     from tokenfactory.deploy import Deployment
 
     stack_file, cluster = load(stack)
-    deployment = Deployment.prepare(stack_file.name, cluster, overlay=_lab_overlay(stack_file.name, lab))
+    deployment = Deployment.prepare(stack_file.name, cluster, overlay=lab_overlay(stack_file.name, lab))
     try:
         return deployment, select_phases(phases)
     except ValueError as error:
@@ -187,14 +195,6 @@ def _release_change(deployment: Deployment, release: str, offline: dict[str, Any
         raise CommandLineError(f"--release {release}: " + "; ".join(i.message for i in error.issues)) from None
     sizes = {group: batch["batch_size"] for group, batch in offline["rollout"]["batches"].items()}
     return release_change(deployment.cluster, target, sizes)
-
-
-def _lab_overlay(stack: str, use_lab: bool) -> InventoryOverlay | None:
-    if not use_lab:
-        return None
-    from tokenfactory.lab import lab
-
-    return lab.overlay(stack)
 
 
 def _strict_gate(deployment: Deployment, offline: dict[str, Any], as_json: bool) -> None:
