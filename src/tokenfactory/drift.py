@@ -30,12 +30,14 @@ class Difference:
     what: str
     expected: str
     found: str
+    phase: str  # the phase that puts this right (an apply of it clears the difference)
 
     def line(self) -> str:
         return f"{self.host}: {self.what}: expected {self.expected}, found {self.found}"
 
     def to_json(self) -> dict[str, str]:
-        return {"host": self.host, "what": self.what, "expected": self.expected, "found": self.found}
+        return {"host": self.host, "what": self.what, "expected": self.expected, "found": self.found,
+                "phase": self.phase}
 
 
 @dataclass
@@ -90,12 +92,13 @@ def _versions(cluster: Cluster, host: str, state: dict[str, Any]) -> list[Differ
     for what, expected, value in (("driver", release.driver_version, state.get("driver")),
                                   ("firmware", release.firmware_version, state.get("firmware"))):
         if value != expected:
-            found.append(Difference(host, f"{what} version", expected, value or "absent"))
+            found.append(Difference(host, f"{what} version", expected, value or "absent", "driver"))
     installed = state.get("cann") or {}
     for component in state.get("cann_components") or []:
         version = release.package(component).version if component != "toolkit" else release.cann_version
         if installed.get(component) != version:
-            found.append(Difference(host, f"CANN {component} version", version, installed.get(component) or "absent"))
+            found.append(Difference(host, f"CANN {component} version", version, installed.get(component) or "absent",
+                                    "cann"))
     return found
 
 
@@ -106,15 +109,15 @@ def _device_settings(host: str, state: dict[str, Any]) -> list[Difference]:
         setting, _, change = str(what).partition(" ")
         before, _, after = change.partition(" -> ")
         seen = before.strip() if before.strip(" /") else "unset"
-        found.append(Difference(host, f"device {device} {setting}", after, seen))
+        found.append(Difference(host, f"device {device} {setting}", after, seen, "network"))
     return found
 
 
 def _hccn_conf(host: str, rendered: str, state: dict[str, Any]) -> list[Difference]:
     expected, actual = _conf_settings(rendered), _conf_settings(str(state.get("hccn_conf") or ""))
     if not actual:
-        return [Difference(host, "/etc/hccn.conf", f"{len(expected)} settings", "absent or empty")]
-    return [Difference(host, f"/etc/hccn.conf {key}", expected.get(key, "unset"), actual.get(key, "unset"))
+        return [Difference(host, "/etc/hccn.conf", f"{len(expected)} settings", "absent or empty", "network")]
+    return [Difference(host, f"/etc/hccn.conf {key}", expected.get(key, "unset"), actual.get(key, "unset"), "network")
             for key in sorted(set(expected) | set(actual)) if expected.get(key) != actual.get(key)]
 
 
@@ -123,13 +126,14 @@ def _admission(cluster: Cluster, host: str, state: dict[str, Any]) -> list[Diffe
     release = cluster.release
     wanted = f"admitted on release {release.name}"
     if not fact:
-        return [Difference(host, "admission", wanted, "no admission fact")]
+        return [Difference(host, "admission", wanted, "no admission fact", "validate")]
     if fact.get("admitted") is not True:
-        return [Difference(host, "admission", wanted, f"not admitted ({fact.get('reason') or 'validate failed'})")]
+        return [Difference(host, "admission", wanted, f"not admitted ({fact.get('reason') or 'validate failed'})",
+                           "validate")]
     seen = [fact.get("release"), fact.get("driver_version"), fact.get("firmware_version"), fact.get("cann_version")]
     if seen != [release.name, release.driver_version, release.firmware_version, release.cann_version]:
         return [Difference(host, "admission", wanted, "admitted on release {} (driver {}, firmware {}, CANN {})"
-                           .format(*seen))]
+                           .format(*seen), "validate")]
     return []
 
 

@@ -1,5 +1,6 @@
 """Issue 14 drift on the container lab: a converged lab has none; a device IP changed with hccn_tool
-and a package downgraded by hand are found and named; apply clears them; a stopped host exits 3.
+and a package downgraded by hand are found and named, by `tokenfactory drift` and by the PhaseRun
+provider's read (what `pulumi preview --refresh` calls); apply clears them; a stopped host exits 3.
 All device and package state is simulated."""
 
 from __future__ import annotations
@@ -8,7 +9,11 @@ from typing import Any
 
 from tests.lab.conftest import HOSTS, STACK, host_exec, run_json, tokenfactory
 from tests.lab_support import needs_lab
+from tests.pulumi.mock_runtime import stack_cluster
 from tokenfactory.lab.engine import docker
+from tokenfactory.lab.lab import overlay
+from tokenfactory.pulumi.providers import PhaseRunProvider
+from tokenfactory.topology import build_cluster
 
 pytestmark = needs_lab
 PHASES = ("prereqs", "driver", "cann", "network", "validate")
@@ -47,9 +52,31 @@ def test_hand_changes_are_found_and_named(lab_up: dict[str, Any]) -> None:
     assert found[("sn01-n02", "/etc/hccn.conf address_3")][1] == "198.18.66.250"
     assert found[("sn01-n01", "CANN nnal version")] == ("8.5.0", "8.2.RC1")
     assert report["hosts"] == {"sn01-n01": "drift", "sn01-n02": "drift"}
+    phases = {(d["host"], d["what"]): d["phase"] for d in report["differences"]}
+    assert phases[("sn01-n01", "CANN nnal version")] == "cann"
+    assert phases[("sn01-n02", "device 3 address")] == "network"
     text = tokenfactory("drift", STACK, "--lab")
     assert text.returncode == 1
     assert "sn01-n01: CANN nnal version: expected 8.5.0, found 8.2.RC1" in text.stdout.splitlines()
+    _refresh_shows_the_drift_as_updates()
+
+
+def _refresh_shows_the_drift_as_updates() -> None:
+    """What `pulumi preview --refresh` does with each PhaseRun: read the hosts, then diff against the program."""
+    provider = PhaseRunProvider()
+    spec = build_cluster(stack_cluster(STACK)).spec.model_dump(mode="json")
+    news = {"stack": STACK, "cluster": spec, "super_node": "sn01", "triggers": {}, "lab": True,
+            "lab_overlay": overlay(STACK).to_json(), "preflight": True, "uninstall_on_delete": False}
+    refreshed = {}
+    for phase in ("prereqs", "cann", "network"):
+        props = {**news, "phase": phase, "drift": []}
+        outs = provider.read(f"{STACK}/sn01/{phase}", props).outs
+        assert outs is not None
+        refreshed[phase] = outs["drift"]
+        assert provider.diff("id", outs, {**news, "phase": phase}).changes is bool(outs["drift"])
+    assert refreshed["prereqs"] == []
+    assert refreshed["cann"] == ["sn01-n01: CANN nnal version: expected 8.5.0, found 8.2.RC1"]
+    assert any(line.startswith("sn01-n02: device 3 address: expected ") for line in refreshed["network"])
 
 
 def test_apply_clears_the_drift(lab_up: dict[str, Any]) -> None:

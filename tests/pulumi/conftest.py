@@ -4,11 +4,13 @@ where it has one, so triggers derive the same roles; a placeholder running no ro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import REPO
 from tokenfactory.ansible.phases import PHASES
+from tokenfactory.pulumi.runs import PhaseTarget
 
 PLAYBOOK = "- name: Placeholder for {phase}\n  hosts: npu_servers\n  gather_facts: false\n  tasks: []\n"
 
@@ -28,3 +30,16 @@ def all_playbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = make_playbooks(tmp_path / "playbooks")
     monkeypatch.setenv("TOKENFACTORY_PLAYBOOK_DIR", str(directory))
     return directory
+
+
+@pytest.fixture
+def targets(monkeypatch: pytest.MonkeyPatch) -> list[PhaseTarget]:
+    """Runs recorded instead of run: what the provider hands to tokenfactory.deploy."""
+    recorded: list[PhaseTarget] = []
+
+    def run(target: PhaseTarget) -> dict[str, Any]:
+        recorded.append(target)
+        return {"status": "ok", "changed": 1}
+
+    monkeypatch.setattr("tokenfactory.pulumi.providers.run_on_super_node", run)
+    return recorded

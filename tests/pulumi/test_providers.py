@@ -153,19 +153,6 @@ def test_phase_create_runs_the_playbook_on_that_super_node_only(runner_inventory
     assert outs["triggers"] == {"playbook": "p1", "roles": {}, "variables": {}}
 
 
-@pytest.fixture
-def targets(monkeypatch: pytest.MonkeyPatch) -> list[PhaseTarget]:
-    """Runs recorded instead of run: what the provider hands to tokenfactory.deploy."""
-    recorded: list[PhaseTarget] = []
-
-    def run(target: PhaseTarget) -> dict[str, Any]:
-        recorded.append(target)
-        return {"status": "ok", "changed": 1}
-
-    monkeypatch.setattr("tokenfactory.pulumi.providers.run_on_super_node", run)
-    return recorded
-
-
 def test_phase_update_runs_again_only_when_triggers_changed(tmp_path: Path, targets: list[PhaseTarget]) -> None:
     provider = PhaseRunProvider()
     olds = {**_phase_props(tmp_path), "summary": {"status": "ok", "changed": 7}}

@@ -23,13 +23,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from tokenfactory.ansible.inventory import InventoryOverlay
 from tokenfactory.ansible.phases import PHASES
 from tokenfactory.ansible.runner import Secrets
 from tokenfactory.errors import TokenfactoryError
 from tokenfactory.project import inventories_dir
+from tokenfactory.pulumi.refresh import phase_drift, super_node_drift
 from tokenfactory.pulumi.runs import PhaseTarget, run_on_super_node
 from tokenfactory.pulumi.triggers import content_hashes
 from tokenfactory.render import render_all, write_tree
@@ -93,7 +102,8 @@ class PhaseRunProvider(ResourceProvider):
     rendered variables it reads), lab, and how to run it (cluster, lab_overlay: how to reach the lab's
     containers, preflight, inventory_root, the secrets). Only identity, triggers, lab and uninstall_on_delete
     make a diff: a rotated SSH key, a recreated lab, a cluster change that renders the same variables or a
-    preflight switch runs nothing.
+    preflight switch runs nothing. A refresh reads the hosts (refresh.py): differences the phase puts right
+    come back under `drift`, which makes the run an update that runs the phase again.
     """
 
     IDENTITY = ("stack", "super_node", "phase")
@@ -110,14 +120,18 @@ class PhaseRunProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = _changed(olds, news, (*self.IDENTITY, *self.RUN_AGAIN, "uninstall_on_delete"))
-        return DiffResult(changes=bool(changed), replaces=_changed(olds, news, self.IDENTITY))
+        return DiffResult(changes=bool(changed or olds.get("drift")), replaces=_changed(olds, news, self.IDENTITY))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        report = super_node_drift(props["stack"], props["cluster"], props["super_node"], props.get("lab_overlay"))
+        return ReadResult(id_, {**props, "drift": phase_drift(report, props["phase"])})
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         identity = "/".join(props[key] for key in self.IDENTITY)
         return CreateResult(identity, _outs(props, run_on_super_node(_target(props))))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if _changed(olds, news, self.RUN_AGAIN):
+        if _changed(olds, news, self.RUN_AGAIN) or olds.get("drift"):
             return UpdateResult(_outs(news, run_on_super_node(_target(news))))
         return UpdateResult(_outs(news, olds.get("summary")))
 
@@ -144,5 +158,7 @@ def _target(props: dict[str, Any]) -> PhaseTarget:
 
 
 def _outs(props: dict[str, Any], summary: Any) -> dict[str, Any]:
-    """The inputs without the secrets (see the module docstring), plus the run's summary."""
-    return {**{key: value for key, value in props.items() if key not in SECRET_INPUTS}, "summary": summary}
+    """The inputs without the secrets (see the module docstring), plus the run's summary; no drift: the
+    hosts are as the run left them until a refresh reads otherwise."""
+    kept = {key: value for key, value in props.items() if key not in SECRET_INPUTS}
+    return {**kept, "summary": summary, "drift": []}

@@ -58,6 +58,7 @@ def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str] | None:
 
 class PhaseRun(Resource, module="tokenfactory", name="PhaseRun"):
     summary: pulumi.Output[dict[str, Any]]
+    drift: pulumi.Output[list[str]]  # set by a refresh: what the phase would put right (refresh.py)
 
     def __init__(self, name: str, args: PhaseRunArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings = args.settings
@@ -70,6 +71,7 @@ class PhaseRun(Resource, module="tokenfactory", name="PhaseRun"):
             "ssh_private_key": _secret(settings.ssh_private_key),
             "become_password": _secret(settings.become_password),
             "summary": None,
+            "drift": None,
         }
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_INPUTS))
         super().__init__(PhaseRunProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_outputs))
