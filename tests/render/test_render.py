@@ -175,7 +175,7 @@ def test_resolved_packages_carry_the_chip_of_their_file_name(profile: str) -> No
 
 
 def test_catalog_rejects_a_python_requirement_pip_cannot_read(tmp_path: Path) -> None:
-    for name in ("profiles.yaml", "releases.yaml"):
+    for name in ("profiles.yaml", "releases.yaml", "runtimes.yaml"):
         (tmp_path / name).write_text((CATALOG_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
     releases = tmp_path / "releases.yaml"
     releases.write_text(releases.read_text(encoding="utf-8").replace("protobuf==3.20.*", "protobuf 3.20.x"),
