@@ -58,6 +58,8 @@ def _hosts(names: list[str]) -> str:
 def describe(plan: dict[str, Any]) -> list[str]:
     """The plan as lines for people."""
     lines = [f"release {plan['from']} -> {plan['to']} (offline: nothing was changed)"]
+    lines += [f"WARNING: the declared runtime does not fit release {plan['to']} (validate would refuse the stack "
+              f"until cluster.runtime is changed too): {problem}" for problem in plan.get("runtime_problems", ())]
     if not plan["changes"]:
         return [*lines, "  the hosts already get these versions: nothing to upgrade"]
     for component, change in plan["changes"].items():

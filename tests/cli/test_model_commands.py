@@ -166,3 +166,42 @@ def test_render_bad_out_is_one_line_exit_1(workdir: Path, case: str) -> None:
     assert leftovers == []
     if case == "read-only":
         assert [p.name for p in blocker.iterdir()] == ["keep.txt"]
+
+
+def test_validate_json_shows_the_runtime(workdir: Path) -> None:
+    """Issue 13: the deployments (engine, release, hosts, ranks) and the training environment."""
+    summary = json.loads(runner.invoke(app, ["validate", "wuxi-prod", "--json"]).stdout)
+    [serving] = summary["runtime"]["serving"]
+    assert (serving["engine"], serving["release"], serving["mode"], serving["ranks"]) == (
+        "vllm-ascend", "v0.13.0", "container", 64)
+    assert [(h["host"], h["role"], h["data_parallel_start_rank"]) for h in serving["hosts"]] == [
+        ("sn01-n01", "leader", 0), ("sn01-n02", "follower", 4), ("sn01-n03", "follower", 8),
+        ("sn01-n04", "follower", 12)]
+    assert serving["env"] == {"HCCL_OP_EXPANSION_MODE": "AIV"}
+    training = summary["runtime"]["training"]
+    assert (training["super_nodes"], len(training["hosts"]), training["torch_npu"]) == (["sn02"], 48, "2.7.1.post2")
+
+
+def test_validate_human_output_shows_the_runtime_and_that_it_is_not_built(workdir: Path) -> None:
+    lines = runner.invoke(app, ["validate", "lab"]).stdout.splitlines()
+    assert "runtime (declared and validated; the runtime roles and phase are not built yet, nothing installs it):" \
+        in lines
+    assert any(line.startswith("  serving chat: vllm-ascend v0.13.0 (vllm 0.13.0, cann 8.5.0, torch 2.8.0, "
+                               "torch_npu 2.8.0.post2) in venv; qwen3-0.6b on port 8000, 2 host(s), 4 ranks")
+               for line in lines)
+    assert [line.split() for line in lines if line.startswith("    sn01-")] == [
+        ["sn01-n01", "leader", "start", "rank", "0", "devices", "0-1"],
+        ["sn01-n02", "follower", "start", "rank", "1", "devices", "0-1"]]
+    assert ("  training on sn01 (2 hosts): torch 2.7.1 / torch_npu 2.7.1.post2, MindSpeed-LLM 2.3.0 "
+            "(Megatron core_v0.12.1)") in lines
+
+
+def test_a_runtime_problem_names_the_file_and_line(workdir: Path) -> None:
+    path = workdir / "Pulumi.lab.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{data: 2, tensor: 2}", "{data: 2, tensor: 32}"), encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "parallelism:" in row)
+    result = runner.invoke(app, ["validate", "lab"])
+    assert result.exit_code == 2
+    assert (f"Pulumi.lab.yaml:{line}: cluster.runtime.serving[0].parallelism.tensor: vllm-ascend does not run a "
+            "tensor-parallel group across servers") in result.stderr

@@ -204,3 +204,27 @@ def test_strict_passes_a_pinned_fresh_inventory_and_honours_the_operator_switch(
         f"{tmp_path / 'wuxi-prod'} is stale"]
     pinned.render()
     assert strict_problems(pinned, phases, pinned.stale()) == []
+
+
+def test_offline_plan_shows_the_runtime_but_no_runtime_phase(workdir: Path) -> None:
+    """Issue 13: the runtime is declared and shown; its phase does not exist yet, so plan lists none."""
+    plan = json.loads(runner.invoke(app, ["plan", "wuxi-prod", "--json"]).stdout)
+    assert "runtime" not in plan["phases"]
+    assert {"stack", "cluster", "inventory", "stale_files", "phases", "groups", "packages", "rollout", "versions",
+            "unpinned_packages", "rank_table_version"} <= set(plan)
+    [serving] = plan["runtime"]["serving"]
+    assert (serving["name"], serving["leader"], serving["leader_address"], len(serving["hosts"])) == (
+        "deepseek-r1", "sn01-n01", "10.10.1.1", 4)
+    text = runner.invoke(app, ["plan", "wuxi-prod"]).stdout
+    assert "phases: prereqs -> driver -> cann -> network -> validate\n" in text
+    assert "the runtime roles and phase are not built yet" in text
+    assert "    sn01-n04   follower start rank 12  devices 0-15\n" in text
+
+
+def test_a_release_change_says_what_the_runtime_needs(workdir: Path) -> None:
+    result = runner.invoke(app, ["plan", "wuxi-prod", "--release", "2025.06", "--json"])
+    problems = json.loads(result.stdout)["release_change"]["runtime_problems"]
+    assert ("cluster.runtime.serving[0].release: vllm-ascend v0.13.0 needs CANN 8.5.0 (torch 2.8.0); release "
+            "2025.06 has CANN 8.2.RC1") in problems
+    assert json.loads(runner.invoke(app, ["plan", "wuxi-prod", "--release", "2025.12", "--json"]).stdout)[
+        "release_change"]["runtime_problems"] == []

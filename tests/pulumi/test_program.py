@@ -35,6 +35,7 @@ def _small_wuxi(servers: int = 2, super_nodes: int = 4, rollout: str = "parallel
     cluster = stack_cluster("wuxi-prod")
     cluster["super_nodes"] = [{"id": f"sn{k:02d}", "servers": servers} for k in range(1, super_nodes + 1)]
     cluster["rollout"] = {"super_nodes": rollout}
+    del cluster["runtime"]  # its deployment takes 4 servers of sn01; the runtime has no Pulumi resource yet
     return dict(cluster)
 
 
@@ -139,6 +140,7 @@ def test_triggers_change_with_the_release_only_for_the_phases_that_read_it(all_p
     assert _changed_phases(first, run_program("lab", stack_cluster("lab"))) == set()
     cluster = stack_cluster("lab")
     cluster["release"] = "2025.06"
+    del cluster["runtime"]  # its vllm-ascend v0.13.0 and MindSpeed-LLM 2.3.0 need CANN 8.5.0
     # runtime has no role yet (its placeholder playbook runs none), so nothing of the release reaches it
     assert _changed_phases(first, run_program("lab", cluster)) == {"driver", "cann", "validate"}
 

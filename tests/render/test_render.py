@@ -123,7 +123,8 @@ def test_group_vars_one_file_per_concern(a3_small: dict[str, Any]) -> None:
     a3_small["hccl"] = {"socket_ifname": "enp189s0f0", "extra_env": {"HCCL_DETERMINISTIC": "true"}}
     files = render_all(build_cluster(a3_small))
     names = sorted(p for p in files if p.startswith("group_vars/"))
-    assert names == [f"group_vars/all/{n}.yml" for n in ("artifacts", "cluster", "hccl", "software", "validate")]
+    concerns = ("artifacts", "cluster", "hccl", "runtime", "software", "validate")
+    assert names == [f"group_vars/all/{n}.yml" for n in concerns]
     software = yaml.safe_load(files["group_vars/all/software.yml"])
     assert software["ascend_packages"]["ops"]["file"] == "Ascend-cann-A3-ops_8.5.0_linux-aarch64.run"
     assert software["tokenfactory_release"] == "2025.12"
@@ -175,7 +176,7 @@ def test_resolved_packages_carry_the_chip_of_their_file_name(profile: str) -> No
 
 
 def test_catalog_rejects_a_python_requirement_pip_cannot_read(tmp_path: Path) -> None:
-    for name in ("profiles.yaml", "releases.yaml"):
+    for name in ("profiles.yaml", "releases.yaml", "runtimes.yaml"):
         (tmp_path / name).write_text((CATALOG_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
     releases = tmp_path / "releases.yaml"
     releases.write_text(releases.read_text(encoding="utf-8").replace("protobuf==3.20.*", "protobuf 3.20.x"),
@@ -363,3 +364,54 @@ def test_molecule_hosts_get_the_rendered_host_and_group_vars() -> None:
     assert variables["tokenfactory_server_name"] == "sn01-n02"
     assert variables["tokenfactory_super_node"] == "sn01" and "ansible_host" not in variables
     assert variables["npu_devices"] == json.loads(rendered["host_vars/sn01-n02.json"])["npu_devices"]
+
+
+def _with_runtime(config: dict[str, Any]) -> dict[str, Any]:
+    """Issue 13: a serving deployment over both servers of sn01 (leader, follower), training on sn02."""
+    config["runtime"] = {
+        "python_index": "http://10.10.0.10/pypi/simple",
+        "serving": [{"name": "chat", "engine": "vllm-ascend", "release": "v0.13.0", "mode": "container",
+                     "model": {"path": "/models/qwen", "served_name": "qwen"},
+                     "placement": {"super_node": "sn01", "servers": 2},
+                     "parallelism": {"data": 4, "tensor": 2, "expert": True},
+                     "extra_args": ["--max-model-len", "8192"], "env": {"VLLM_ASCEND_ENABLE_X": "1"}}],
+        "training": {"super_nodes": ["sn02"], "torch": "2.7.1", "mindspeed_llm": "2.3.0"},
+    }
+    return config
+
+
+def test_runtime_vars_golden(a3_small: dict[str, Any]) -> None:
+    """The runtime section as the future runtime roles will read it: placement, ranks, leader, AIV, host env."""
+    _golden("runtime.yml", render_all(build_cluster(_with_runtime(a3_small)))["group_vars/all/runtime.yml"])
+
+
+def test_runtime_vars_place_the_deployment_and_the_host_environment(a3_small: dict[str, Any]) -> None:
+    a3_small["hccl"] = {"socket_ifname": "enp189s0f0"}
+    runtime = yaml.safe_load(render_all(build_cluster(_with_runtime(a3_small)))["group_vars/all/runtime.yml"])
+    [chat] = runtime["runtime_serving"]
+    assert [(h["host"], h["role"], h["data_parallel_start_rank"], h["data_parallel_size_local"]) for h in
+            chat["hosts"]] == [("sn01-n01", "leader", 0, 2), ("sn01-n02", "follower", 2, 2)]
+    assert (chat["leader_address"], chat["env"]["HCCL_OP_EXPANSION_MODE"]) == ("10.10.1.1", "AIV")
+    assert chat["container"]["image"] == "quay.io/ascend/vllm-ascend:v0.13.0-a3"
+    assert runtime["runtime_training"]["hosts"] == ["sn02-n02"]  # sn02-n01 is absent
+    assert runtime["runtime_host_env"] == {
+        host: {"HCCL_IF_IP": address, "GLOO_SOCKET_IFNAME": "enp189s0f0", "TP_SOCKET_IFNAME": "enp189s0f0",
+               "HCCL_SOCKET_IFNAME": "enp189s0f0"}
+        for host, address in (("sn01-n01", "10.10.1.1"), ("sn01-n02", "10.10.1.2"), ("sn02-n02", "10.10.2.2"))}
+
+
+def test_runtime_vars_of_a_cluster_without_runtime_are_empty(a3_small: dict[str, Any]) -> None:
+    runtime = yaml.safe_load(render_all(build_cluster(a3_small))["group_vars/all/runtime.yml"])
+    assert runtime == {"runtime_python_index": None, "runtime_serving": [], "runtime_training": None,
+                       "runtime_host_env": {}}
+
+
+def test_a_refused_runtime_writes_nothing(a3_small: dict[str, Any], tmp_path: Path) -> None:
+    files = render_all(build_cluster(a3_small))
+    write_tree(files, tmp_path)
+    before = {p: (tmp_path / p).read_bytes() for p in files}
+    broken = _with_runtime(a3_small)
+    broken["runtime"]["serving"][0]["parallelism"]["data"] = 40
+    with pytest.raises(ConfigError, match="more ranks than devices"):
+        write_tree(render_all(build_cluster(broken)), tmp_path)
+    assert {p: (tmp_path / p).read_bytes() for p in files} == before

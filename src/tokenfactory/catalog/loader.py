@@ -24,7 +24,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read profiles.yaml and releases.yaml; a broken catalog is a ConfigError naming the entry."""
+    """Read profiles.yaml, releases.yaml and runtimes.yaml; a broken catalog is a ConfigError naming the entry."""
     if directory is None:
         return _default_catalog()
     return _load(directory)
@@ -38,11 +38,12 @@ def _default_catalog() -> Catalog:
 def _load(directory: Path) -> Catalog:
     profiles = _read(directory / "profiles.yaml")
     releases = _read(directory / "releases.yaml")
+    runtimes = _read(directory / "runtimes.yaml")
     for name, profile in profiles.items():
         if isinstance(profile, dict):
             profile["name"] = name
     try:
-        return Catalog.model_validate({"profiles": profiles, **releases})
+        return Catalog.model_validate({"profiles": profiles, **releases, "runtimes": runtimes})
     except ValidationError as error:
         raise ConfigError(
             [

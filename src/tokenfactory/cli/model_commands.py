@@ -32,6 +32,10 @@ def validate(
     if isinstance(unpinned, list) and unpinned:
         typer.echo(f"note: {len(unpinned)} package(s) have no pinned sha256 yet (catalog or "
                    "cluster.artifacts.sha256): " + ", ".join(unpinned))
+    from tokenfactory.cli.runtime_text import runtime_lines
+
+    for line in runtime_lines(cluster.runtime.summary()):
+        typer.echo(line)
 
 
 def render(

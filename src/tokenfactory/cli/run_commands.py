@@ -188,13 +188,20 @@ def _release_change(deployment: Deployment, release: str, offline: dict[str, Any
     from tokenfactory.errors import ConfigError
     from tokenfactory.release_change import release_change
     from tokenfactory.topology import build_cluster
+    from tokenfactory.topology.spec import RuntimeSpec
 
-    try:
-        target = build_cluster(deployment.cluster.spec.model_copy(update={"release": release}))
+    spec = deployment.cluster.spec
+    try:  # the hardware and software change first; the declared runtime is checked against it after
+        target = build_cluster(spec.model_copy(update={"release": release, "runtime": RuntimeSpec()}))
     except ConfigError as error:
         raise CommandLineError(f"--release {release}: " + "; ".join(i.message for i in error.issues)) from None
+    try:
+        build_cluster(spec.model_copy(update={"release": release}))
+        runtime_problems: list[str] = []
+    except ConfigError as error:
+        runtime_problems = [str(issue) for issue in error.issues]
     sizes = {group: batch["batch_size"] for group, batch in offline["rollout"]["batches"].items()}
-    return release_change(deployment.cluster, target, sizes)
+    return {**release_change(deployment.cluster, target, sizes), "runtime_problems": runtime_problems}
 
 
 def _strict_gate(deployment: Deployment, offline: dict[str, Any], as_json: bool) -> None:
@@ -224,6 +231,10 @@ def _print_offline(offline: dict[str, Any]) -> None:
     for component, package in offline["packages"].items():
         pinned = "" if package["sha256_pinned"] else "  (sha256 not pinned)"
         typer.echo(f"  {component:<9} {package['version']:<12} {package['file']}{pinned}")
+    from tokenfactory.cli.runtime_text import runtime_lines
+
+    for line in runtime_lines(offline["runtime"]):
+        typer.echo(line)
     rollout = offline["rollout"]
     typer.echo(f"rollout: super-nodes {rollout['super_nodes']}, max_fail_percentage {rollout['max_fail_percentage']}")
     for group, batch in rollout["batches"].items():

@@ -101,6 +101,24 @@ def validate_vars(cluster: Cluster) -> dict[str, Any]:
     return {"all_reduce_min_bandwidth_gbps": cluster.profile.all_reduce_min_bandwidth_gbps.model_dump()}
 
 
+def runtime_vars(cluster: Cluster) -> dict[str, Any]:
+    """The runtime section as the future runtime roles read it (issue 13; no role reads it yet): the serving
+    deployments placed on their hosts, the training environment, and each such host's socket environment
+    (HCCL_IF_IP = its management address; the interface names when runtime.socket_ifname or
+    hccl.socket_ifname gives them, ascend-facts §9)."""
+    runtime, spec = cluster.runtime, cluster.spec
+    ifname = spec.runtime.socket_ifname or spec.hccl.socket_ifname
+    names = {"GLOO_SOCKET_IFNAME": ifname, "TP_SOCKET_IFNAME": ifname, "HCCL_SOCKET_IFNAME": ifname} if ifname else {}
+    addresses = {server.name: server.management for server in cluster.servers}
+    summary = runtime.summary()
+    return {
+        "runtime_python_index": str(spec.runtime.python_index) if spec.runtime.python_index else None,
+        "runtime_serving": summary["serving"],
+        "runtime_training": summary["training"],
+        "runtime_host_env": {host: {"HCCL_IF_IP": addresses[host], **names} for host in runtime.hosts()},
+    }
+
+
 def render_group_vars(cluster: Cluster) -> dict[str, str]:
     return {
         "group_vars/all/cluster.yml": _yaml(cluster, cluster_vars(cluster)),
@@ -108,4 +126,5 @@ def render_group_vars(cluster: Cluster) -> dict[str, str]:
         "group_vars/all/artifacts.yml": _yaml(cluster, artifact_vars(cluster)),
         "group_vars/all/hccl.yml": _yaml(cluster, hccl_vars(cluster)),
         "group_vars/all/validate.yml": _yaml(cluster, validate_vars(cluster)),
+        "group_vars/all/runtime.yml": _yaml(cluster, runtime_vars(cluster)),
     }

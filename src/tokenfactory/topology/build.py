@@ -16,6 +16,7 @@ from tokenfactory.catalog import resolve_release as _resolve
 from tokenfactory.errors import ConfigError, ConfigIssue
 from tokenfactory.topology.addressing import HostPlan, RocePlan, dotted, power_of_two_at_least
 from tokenfactory.topology.model import Cluster, Device, Group, Server
+from tokenfactory.topology.runtime import build_runtime
 from tokenfactory.topology.spec import PATTERN_HELP, ClusterSpec, SuperNodeSpec
 
 ROOT = "cluster"
@@ -107,9 +108,10 @@ def build_cluster(data: Any, catalog: Catalog | None = None) -> Cluster:
         raise ConfigError(issues)
     groups = _expand(spec, profile, *plans)
     _check_addresses(spec, groups, issues)
+    runtime = build_runtime(spec, profile, release, groups, catalog=catalog, issues=issues)
     if issues:
         raise ConfigError(issues)
-    return Cluster(spec=spec, profile=profile, release=release, groups=groups)
+    return Cluster(spec=spec, profile=profile, release=release, groups=groups, runtime=runtime)
 
 
 def _profile(spec: ClusterSpec, catalog: Catalog, issues: list[ConfigIssue]) -> HardwareProfile | None:

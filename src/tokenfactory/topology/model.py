@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from tokenfactory.catalog import HardwareProfile, ResolvedRelease
+from tokenfactory.topology.runtime import Runtime
 from tokenfactory.topology.spec import ClusterSpec
 
 
@@ -65,6 +66,7 @@ class Cluster:
     profile: HardwareProfile
     release: ResolvedRelease
     groups: tuple[Group, ...]
+    runtime: Runtime
 
     @property
     def name(self) -> str:
@@ -106,4 +108,5 @@ class Cluster:
                 "cann": self.release.cann_version,
             },
             "unpinned_packages": [p.file for p in self.release.packages if p.sha256 is None],
+            "runtime": self.runtime.summary(),
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = r"^[a-z][a-z0-9]{1,15}$"
 CLUSTER_NAME = r"^[a-z][a-z0-9-]{0,62}$"
@@ -17,6 +17,8 @@ SHA256 = r"^[0-9a-f]{64}$"
 USER_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
 BATCH_SIZE = r"^([1-9][0-9]*|(100|[1-9][0-9]?)%)$"
 ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
+DEPLOYMENT_NAME = r"^[a-z][a-z0-9-]{0,31}$"
+SERVER_NAME = r"^[a-z][a-z0-9]{1,15}-n[0-9]{2,}$"
 # What each pattern allows, in words: the message when a value does not match it.
 PATTERN_HELP = {
     IDENTIFIER: "an id of 2 to 16 characters: a lowercase letter, then lowercase letters or digits, such as sn01",
@@ -25,6 +27,8 @@ PATTERN_HELP = {
     USER_NAME: "a user name: a lowercase letter or '_', then up to 31 lowercase letters, digits, '_' or '-'",
     BATCH_SIZE: "a count such as 4 or a percentage 1–100%",  # noqa: RUF001 (the en dash of a range)
     ENV_NAME: "an environment variable name: an upper-case letter, then upper-case letters, digits or '_'",
+    DEPLOYMENT_NAME: "a name of up to 32 characters: a lowercase letter, then lowercase letters, digits or '-'",
+    SERVER_NAME: "a server name such as sn01-n07 (super-node id, -n, the two-digit server index)",
 }
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER)]
@@ -140,6 +144,93 @@ class SuperNodeSpec(_Spec):
     overrides: tuple[ServerOverride, ...] = ()
 
 
+EnvMap = dict[Annotated[str, Field(pattern=ENV_NAME)], str]
+
+
+class ModelSpec(_Spec):
+    path: str = Field(pattern=r"^/", description="Model weights on the hosts (a shared path or a local copy)")
+    served_name: str = Field(min_length=1, pattern=r"^\S+$", description="The model name the API serves")
+
+
+class PlacementSpec(_Spec):
+    """Where a deployment runs: the first `servers` present servers of `super_node`, or `hosts` by name, in
+    this order (the first host is the leader); on each host the listed `devices`, by default the first ones."""
+
+    super_node: Identifier | None = None
+    servers: int | None = Field(default=None, ge=1)
+    hosts: tuple[Annotated[str, Field(pattern=SERVER_NAME)], ...] = ()
+    devices: tuple[Annotated[int, Field(ge=0)], ...] = ()
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PlacementSpec:
+        by_count = self.super_node is not None or self.servers is not None
+        if by_count and self.hosts:
+            raise ValueError("give either super_node and servers, or hosts, not both")
+        if not self.hosts and (self.super_node is None or self.servers is None):
+            raise ValueError("give super_node and servers (a count), or hosts (server names)")
+        return self
+
+
+class ParallelismSpec(_Spec):
+    """data: data-parallel ranks in all; data_local: of them per host (default data / hosts); tensor: devices
+    of one tensor-parallel group; expert: expert parallel over the data x tensor ranks (MoE models)."""
+
+    data: int = Field(default=1, ge=1)
+    data_local: int | None = Field(default=None, ge=1)
+    tensor: int = Field(default=1, ge=1)
+    expert: bool = False
+
+
+class ServingSpec(_Spec):
+    name: Annotated[str, Field(pattern=DEPLOYMENT_NAME)]
+    engine: Literal["vllm-ascend", "mindie"]
+    release: str = Field(description="An engine release of the catalog (runtimes.yaml)")
+    mode: Literal["venv", "container"] = "venv"
+    image: str | None = Field(default=None, min_length=1, description="container: default the catalog's image")
+    shm_size_gb: int = Field(default=16, ge=1, description="container: /dev/shm, at least 1 GiB (ascend-facts §9)")
+    model: ModelSpec
+    placement: PlacementSpec
+    parallelism: ParallelismSpec = ParallelismSpec()
+    port: int | None = Field(default=None, ge=1, le=65535, description="default: the engine's")
+    rpc_port: int | None = Field(default=None, ge=1, le=65535,
+                                 description="data-parallel RPC / multi-node port; default: the engine's")
+    extra_args: tuple[str, ...] = ()
+    env: EnvMap = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _image_needs_container(self) -> ServingSpec:
+        if self.image is not None and self.mode != "container":
+            raise ValueError("image is only for mode: container")
+        return self
+
+
+class TrainingSpec(_Spec):
+    """The training environment: on every super-node (super_nodes left out) or on the ones listed."""
+
+    enabled: bool = True
+    super_nodes: tuple[Identifier, ...] | None = None
+    torch: str
+    torch_npu: str | None = Field(default=None, description="default: the catalog's pair of torch on the CANN")
+    mindspeed_llm: str = Field(description="A MindSpeed-LLM release of the catalog (runtimes.yaml)")
+
+
+class RuntimeSpec(_Spec):
+    python_index: AnyHttpUrl | None = Field(default=None, description="The site's Python index (venv mode)")
+    socket_ifname: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,15}$",
+                                      description="Host interface of GLOO/TP/HCCL sockets; default hccl's")
+    serving: tuple[ServingSpec, ...] = ()
+    training: TrainingSpec | None = None
+
+    @field_validator("serving")
+    @classmethod
+    def _unique_names(cls, value: tuple[ServingSpec, ...]) -> tuple[ServingSpec, ...]:
+        names = [deployment.name for deployment in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"deployment name(s) given twice: {', '.join(twice)}")
+        return value
+
+
 class ClusterSpec(_Spec):
     name: ClusterName
     profile: str
@@ -153,6 +244,7 @@ class ClusterSpec(_Spec):
     hccn: HccnSpec = HccnSpec()
     hccl: HcclSpec = HcclSpec()
     rollout: RolloutSpec = RolloutSpec()
+    runtime: RuntimeSpec = RuntimeSpec()
     super_nodes: tuple[SuperNodeSpec, ...] = Field(min_length=1)
 
     @field_validator("release", mode="before")
