@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_project
-from tokenfactory.render import collected as collected_module
+from tokenfactory.render.__main__ import main
 from tokenfactory.render.collected import CollectedFactsError, SpodInfo, load_collected
 from tokenfactory.render.ranktable import render_rank_table
 from tokenfactory.topology import Cluster, build_cluster
@@ -81,13 +81,13 @@ def test_the_network_phase_command_prints_the_table_from_files_and_this_runs_rec
     old = {**records["sn01-n01"], "super_device_ids": dict.fromkeys(records["sn01-n01"]["super_device_ids"], 1)}
     _write(tmp_path / "collected", {"sn01-n01": old})
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps([records["sn01-n01"]])))
-    assert collected_module.main(["lab", str(tmp_path / "collected")]) == 1
+    assert main(["lab", str(tmp_path / "collected")]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert err == ("rank table: no spod-info collected for 1 server(s): sn01-n02 (the network phase reads it on "
                    "each A3 host: run it on those servers first)\n")
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps([records["sn01-n01"], records["sn01-n02"]])))
-    assert collected_module.main(["lab", str(tmp_path / "collected")]) == 0
+    assert main(["lab", str(tmp_path / "collected")]) == 0
     out, _ = capsys.readouterr()
     table = json.loads(out)
     assert [d["super_device_id"] for d in table["server_list"][0]["device"]] == \

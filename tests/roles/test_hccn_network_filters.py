@@ -50,8 +50,8 @@ def test_parses_the_fixture() -> None:
 def test_a_server_in_the_wrong_super_pod_names_both_ids() -> None:
     parsed = F.hccn_network_spod_info(_output((5, FIXTURE.read_text(encoding="utf-8"))))
     assert F.hccn_network_spod_problems(parsed, DEVICES[1:], 0) == [
-        "device 5: the hardware reports Super Pod ID 1, the plan says 0 (a server in the wrong super-pod, or a wrong "
-        "super_nodes[].super_pod_id in the stack config)"]
+        "the hardware reports Super Pod ID 1 (device 5), the plan says 0 (a server in the wrong super-pod, or a "
+        "wrong super_nodes[].super_pod_id in the stack config)"]
 
 
 @pytest.mark.parametrize(("output", "problem"), [

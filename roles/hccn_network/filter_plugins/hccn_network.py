@@ -58,6 +58,7 @@ def hccn_network_spod_problems(reported: Mapping[Any, Mapping[str, Any]], device
     SDID reported by two devices."""
     problems = []
     owners: dict[int, list[int]] = {}
+    pods: dict[int, list[int]] = {}
     for device in devices:
         number = int(device["id"])
         data = _of(reported, device)
@@ -66,11 +67,11 @@ def hccn_network_spod_problems(reported: Mapping[Any, Mapping[str, Any]], device
             problems.append(f"device {number}: npu-smi info -t spod-info -i {device['npu']} -c {device['die']}: "
                             f"{reason}")
             continue
-        if data["super_pod_id"] != int(super_pod_id):
-            problems.append(f"device {number}: the hardware reports Super Pod ID {data['super_pod_id']}, the plan "
-                            f"says {int(super_pod_id)} (a server in the wrong super-pod, or a wrong "
-                            "super_nodes[].super_pod_id in the stack config)")
+        pods.setdefault(data["super_pod_id"], []).append(number)
         owners.setdefault(data["sdid"], []).append(number)
+    problems += [f"the hardware reports Super Pod ID {pod} (device {', '.join(map(str, numbers))}), the plan says "
+                 f"{int(super_pod_id)} (a server in the wrong super-pod, or a wrong super_nodes[].super_pod_id in "
+                 "the stack config)" for pod, numbers in sorted(pods.items()) if pod != int(super_pod_id)]
     problems += [f"devices {', '.join(map(str, numbers))}: all report SDID {sdid}"
                  for sdid, numbers in sorted(owners.items()) if len(numbers) > 1]
     return problems

@@ -11,16 +11,15 @@ One file per server, so super-nodes run side by side and batches never write the
 committed (.gitignore): it holds facts of the running cluster, read again by every network run, and a
 `tokenfactory render` keeps it (it is no file the renderer writes).
 
-Then, on the controller, the role runs `python -m tokenfactory.render.collected STACK FOLDER` (records of the
-current run on stdin, a JSON list, override the files): it prints the rank table with the reported values, the
-only one installed on A3 hosts, and exits 1 naming every server without facts. The plan's placeholders
+Then, on the controller, the role runs `python -m tokenfactory.render STACK FOLDER` (render/__main__.py; records
+of the current run on stdin, a JSON list, override the files): it prints the rank table with the reported values,
+the only one installed on A3 hosts, and exits 1 naming every server without facts. The plan's placeholders
 (Device.super_device_id) are a fallback of the offline preview (`render`, `plan`) only, never of `apply`.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,29 +94,3 @@ def require_collected(cluster: Cluster, collected: Mapping[str, SpodInfo]) -> di
     if problems:
         raise CollectedFactsError("; ".join(problems))
     return {server.name: collected[server.name] for server in cluster.servers}
-
-
-def main(argv: list[str]) -> int:
-    """`python -m tokenfactory.render.collected STACK FOLDER`: the rank table with the collected facts (of FOLDER
-    and of the JSON list on stdin) on stdout; exit 1 with the reason on stderr."""
-    # Imported here: the renderer module imports this one.
-    from tokenfactory.render.ranktable import render_rank_table  # noqa: PLC0415
-    from tokenfactory.topology import build_cluster  # noqa: PLC0415
-    from tokenfactory.topology.stackfile import read_stack  # noqa: PLC0415
-
-    if len(argv) != 2:
-        print("usage: python -m tokenfactory.render.collected STACK FOLDER < records.json", file=sys.stderr)
-        return 2
-    try:
-        cluster = build_cluster(read_stack(argv[0]).cluster)
-        text = sys.stdin.read().strip()
-        collected = load_collected(Path(argv[1]), json.loads(text) if text else [])
-        sys.stdout.write(render_rank_table(cluster, collected))
-    except (TokenfactoryError, ValueError) as error:
-        print(f"rank table: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
