@@ -72,3 +72,52 @@ def test_two_devices_with_one_sdid() -> None:
     output: Any = _output((4, "SDID : 8\nSuper Pod ID : 1\n"), (5, "SDID : 8\nSuper Pod ID : 1\n"))
     assert F.hccn_network_spod_problems(F.hccn_network_spod_info(output), DEVICES, 1) == [
         "devices 4, 5: all report SDID 8"]
+
+
+# The getters' outputs as hccn_network's Molecule verify expects them from the simulator (ascend-facts §3).
+STATE = """### device 0 -ip
+ipaddr:198.18.64.2
+netmask:255.255.254.0
+### device 0 -netdetect
+netdetect address: 198.18.64.1
+### device 0 -gateway
+# tokenfactory simulator: simulated hccn_tool
+default gateway:198.18.64.1, Iface:eth0
+### device 0 -tls
+dev_id:0, tls switch[1](0:disable, 1:enable), tls preconfigured[1](0:non-preset, 1:preset)
+### device 1 -ip
+ipaddr:
+netmask:
+### device 1 -netdetect
+netdetect address:
+### device 1 -gateway
+default gateway:, Iface:eth1
+### device 1 -tls
+dev_id:1, tls switch[0](0:disable, 1:enable), tls preconfigured[1](0:non-preset, 1:preset)
+"""
+PLANNED = [{"id": 0, "ip": "198.18.64.2", "netmask": "255.255.254.0", "netdetect": "198.18.64.1",
+            "gateway": "198.18.64.1"},
+           {"id": 1, "ip": "198.18.66.2", "netmask": "255.255.254.0", "netdetect": None, "gateway": "198.18.66.1"}]
+
+
+def test_state_parses_one_block_per_device_and_getter() -> None:
+    assert F.hccn_network_state(STATE) == {
+        0: {"ip": "198.18.64.2", "netmask": "255.255.254.0", "netdetect": "198.18.64.1", "gateway": "198.18.64.1",
+            "tls": "1", "error": ""},
+        1: {"ip": "", "netmask": "", "netdetect": "", "gateway": "", "tls": "0", "error": ""}}
+
+
+def test_todo_lists_what_differs_as_the_drift_report_shows_it() -> None:
+    todo = F.hccn_network_todo(F.hccn_network_state(STATE), PLANNED, False)
+    assert [(entry["device"], entry["what"]) for entry in todo] == [
+        (0, "tls 1 -> 0"), (1, "address / -> 198.18.66.2/255.255.254.0"), (1, "gateway  -> 198.18.66.1")]
+    assert todo[1]["argv"] == ["-ip", "-s", "address", "198.18.66.2", "netmask", "255.255.254.0"]
+    assert F.hccn_network_todo(F.hccn_network_state(STATE), PLANNED[:1], True) == []
+    assert [entry["what"] for entry in F.hccn_network_todo({}, PLANNED[:1], True)] == [
+        "address / -> 198.18.64.2/255.255.254.0", "netdetect  -> 198.18.64.1", "gateway  -> 198.18.64.1", "tls ? -> 1"]
+
+
+def test_a_failed_getter_is_named() -> None:
+    output = STATE + "### device 2 -ip\nhccn_tool: device 2 does not exist\n### rc 1\n"
+    assert F.hccn_network_state(output)[2]["error"] == (
+        "hccn_tool -i 2 -ip -g exited 1: hccn_tool: device 2 does not exist")

@@ -1,5 +1,6 @@
 """Filters of the hccn_network role (loaded by Ansible from the role's filter_plugins/): the one parser of
-`npu-smi info -t spod-info` and the checks of what it reported against the plan.
+`npu-smi info -t spod-info` and the checks of what it reported against the plan; the one parser of the
+`hccn_tool` getters (tasks/01-state.yml) and what differs from the plan.
 
 ascend-facts §4 and §8: each A3 device's SDID (`super_device_id` in the rank table v1.2) and its Super Pod ID
 are hardware facts, read with `npu-smi info -t spod-info -i <npu> -c <chip>`; their encoding is not documented,
@@ -86,8 +87,76 @@ def hccn_network_spod_record(reported: Mapping[Any, Mapping[str, Any]], devices:
             "super_device_ids": {str(device["id"]): _of(reported, device)["sdid"] for device in devices}}
 
 
+# tasks/01-state.yml prints `### device N GETTER` before each getter's output (`### rc N` after a failed one).
+# hccn_tool getters print empty values (rc 0) for what was never set (ascend-facts §3); the patterns are the
+# documented query outputs the role has always read.
+_GETTER = re.compile(r"^### device (\d+) (-\w+)$")
+_STATE = {
+    "-ip": (("ip", re.compile(r"ipaddr:[ \t]*(\S*)"), ""), ("netmask", re.compile(r"netmask:[ \t]*(\S*)"), "")),
+    "-netdetect": (("netdetect", re.compile(r"netdetect address:[ \t]*(\S*)"), ""),),
+    "-gateway": (("gateway", re.compile(r"default gateway:[ \t]*([^,\s]*)"), ""),),
+    "-tls": (("tls", re.compile(r"tls switch\[(\d)\]"), "?"),),
+}
+
+
+def hccn_network_state(stdout: str) -> dict[int, dict[str, str]]:
+    """Device id -> {ip, netmask, netdetect, gateway, tls, error} read from the output of tasks/01-state.yml
+    (one `### device N GETTER` block per device and getter: -ip, -netdetect, -gateway, -tls, each with -g).
+    A value not found reads as "" ("?" for tls), as an unset one does; `error` names failed getters."""
+    blocks: dict[tuple[int, str], list[str]] = {}
+    failed: dict[int, list[str]] = {}
+    current: tuple[int, str] | None = None
+    for line in stdout.splitlines():
+        if match := _GETTER.match(line.strip()):
+            current = (int(match[1]), match[2])
+            blocks[current] = []
+        elif current is None:
+            continue
+        elif match := _FAILED.match(line.strip()):
+            output = "; ".join(text.strip() for text in blocks[current] if text.strip()) or "no output"
+            failed.setdefault(current[0], []).append(f"hccn_tool -i {current[0]} {current[1]} -g exited {match[1]}: "
+                                                     f"{output}")
+        elif not line.startswith("#"):  # the simulator's stderr banner is a comment
+            blocks[current].append(line)
+    state: dict[int, dict[str, str]] = {}
+    for (device, getter), lines in blocks.items():
+        text = "\n".join(lines)
+        values = state.setdefault(device, {"error": "; ".join(failed.get(device, []))})
+        for key, pattern, default in _STATE.get(getter, ()):
+            found = pattern.search(text)
+            values[key] = found[1] if found else default
+    return state
+
+
+def hccn_network_todo(state: Mapping[Any, Mapping[str, str]], devices: Sequence[Mapping[str, Any]],
+                      tls_enable: bool) -> list[dict[str, Any]]:
+    """One entry per setting that differs from the plan, {device, what, argv}; address and netmask go together.
+    A device the state does not cover reads as never set."""
+    todo: list[dict[str, Any]] = []
+    tls_wanted = "1" if tls_enable else "0"
+    for device in devices:
+        have = _of(state, device)
+        ip, mask = have.get("ip", ""), have.get("netmask", "")
+        number = device["id"]
+        if [ip, mask] != [device["ip"], device["netmask"]]:
+            todo.append({"device": number, "what": f"address {ip}/{mask} -> {device['ip']}/{device['netmask']}",
+                         "argv": ["-ip", "-s", "address", device["ip"], "netmask", device["netmask"]]})
+        if device.get("netdetect") and have.get("netdetect", "") != device["netdetect"]:
+            todo.append({"device": number, "what": f"netdetect {have.get('netdetect', '')} -> {device['netdetect']}",
+                         "argv": ["-netdetect", "-s", "address", device["netdetect"]]})
+        if device.get("gateway") and have.get("gateway", "") != device["gateway"]:
+            todo.append({"device": number, "what": f"gateway {have.get('gateway', '')} -> {device['gateway']}",
+                         "argv": ["-gateway", "-s", "gateway", device["gateway"]]})
+        if have.get("tls", "?") != tls_wanted:
+            todo.append({"device": number, "what": f"tls {have.get('tls', '?')} -> {tls_wanted}",
+                         "argv": ["-tls", "-s", "enable", tls_wanted]})
+    return todo
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {"hccn_network_spod_info": hccn_network_spod_info,
                 "hccn_network_spod_problems": hccn_network_spod_problems,
-                "hccn_network_spod_record": hccn_network_spod_record}
+                "hccn_network_spod_record": hccn_network_spod_record,
+                "hccn_network_state": hccn_network_state,
+                "hccn_network_todo": hccn_network_todo}
