@@ -58,6 +58,26 @@ def test_apply_succeeds_on_every_host(lab_up: dict[str, Any]) -> None:
         assert sorted(phase["hosts"]) == list(HOSTS)
         assert all(not h["failed"] and not h["unreachable"] for h in phase["hosts"].values()), phase
     assert all(result["ok"] for result in report["preflight"].values())
+    _installed_rank_table_carries_the_reported_sdids()
+
+
+def _installed_rank_table_carries_the_reported_sdids() -> None:
+    """Issue 10 point 7: on every host the installed v1.2 table carries the SDIDs and Super Pod ID that npu-smi
+    spod-info reports (the simulator's random table), not the plan's placeholders; the controller kept the facts."""
+    cluster = build_cluster(read_stack(STACK, REPO).cluster)
+    for host in HOSTS:
+        table = json.loads(host_exec(host, "cat /etc/tokenfactory/ranktable.json"))
+        assert [server["server_id"] for server in table["server_list"]] == [s.management for s in cluster.servers]
+        for server, entry in zip(cluster.servers, table["server_list"], strict=True):
+            script = "; ".join(f"npu-smi info -t spod-info -i {d.npu} -c {d.die} 2>/dev/null" for d in server.devices)
+            fields = [line.split(":", 1) for line in host_exec(server.name, script).splitlines() if ":" in line]
+            reported = [value.strip() for key, value in fields if key.strip() == "SDID"]
+            assert [device["super_device_id"] for device in entry["device"]] == reported, (host, server.name)
+            assert reported != [str(d.super_device_id) for d in server.devices]
+            assert {value.strip() for key, value in fields if key.strip() == "Super Pod ID"} == \
+                   {table["super_pod_list"][0]["super_pod_id"]}
+        collected = REPO / "inventories" / STACK / "collected" / "spod-info" / f"{host}.json"
+        assert json.loads(collected.read_text(encoding="utf-8"))["server"] == host
 
 
 def test_second_apply_changes_nothing(lab_up: dict[str, Any]) -> None:

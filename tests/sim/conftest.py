@@ -31,9 +31,14 @@ TOOLS = {
 }
 
 
+# An SDID table no formula of slot (server_index 3) and device gives (ascend-facts §8: hardware facts).
+SDIDS = (9071, 13, 40960, 777, 5, 31337, 2048, 61, 1200, 8, 65000, 342, 4242, 99, 17017, 3)
+
+
 def a3_hardware(**faults: tuple[int, ...]) -> Hardware:
     profile = load_catalog().profiles[PROFILE]
-    return Hardware.for_profile(profile, server_index=3, super_pod_id=1, netdev=None, faults=Faults(**faults))
+    return Hardware.for_profile(profile, server_index=3, super_pod_id=1, sdids=SDIDS, netdev=None,
+                                faults=Faults(**faults))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ from tokenfactory.catalog import load_catalog
 from tokenfactory.lab.sim.hardware import Bandwidth, Faults, Hardware
 
 EXAMPLE = """{"simulated": true, "profile": "atlas-900-a3-superpod", "npu_model": "Ascend 910C", "npus": 8,
- "dies_per_npu": 2, "super_pod_id": 0, "server_index": 3, "chip_id_base": 0, "netdev": "eth0",
+ "dies_per_npu": 2, "super_pod_id": 0, "sdids": [16, 3, 2, 1, 0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+ "server_index": 3, "chip_id_base": 0, "netdev": "eth0",
  "bandwidth_gbps": {"intra_group": 180.0, "inter_group": 45.0},
  "faults": {"unhealthy": [5], "missing": [15], "slow": [2], "link_down": []}}"""
 
@@ -27,7 +28,7 @@ def test_the_documented_example_parses() -> None:
 
 def test_for_profile_and_round_trip() -> None:
     profiles = load_catalog().profiles
-    a3 = Hardware.for_profile(profiles["atlas-900-a3-superpod"], server_index=47, super_pod_id=3,
+    a3 = Hardware.for_profile(profiles["atlas-900-a3-superpod"], server_index=47, super_pod_id=3, sdids=range(16),
                               bandwidth_gbps=Bandwidth(200.0, 50.0), faults=Faults(slow=(1,)),
                               host_super_pods={"sn04-n48": 3})
     data = json.loads(a3.to_json())
@@ -36,8 +37,8 @@ def test_for_profile_and_round_trip() -> None:
     assert data["faults"] == {"unhealthy": [], "missing": [], "slow": [1], "link_down": []}
     assert list(data) == sorted(data)
     assert Hardware.from_json(a3.to_json()) == a3
-    a2 = Hardware.for_profile(profiles["atlas-800t-a2"], server_index=0, super_pod_id=5, netdev=None)
-    assert (a2.devices_per_server, a2.super_pod_id, a2.npu_model) == (8, None, "Ascend 910B")
+    a2 = Hardware.for_profile(profiles["atlas-800t-a2"], server_index=0, super_pod_id=5, sdids=range(8), netdev=None)
+    assert (a2.devices_per_server, a2.super_pod_id, a2.sdids, a2.npu_model) == (8, None, (), "Ascend 910B")
     assert Hardware.from_json(a2.to_json()) == a2
 
 
@@ -47,6 +48,9 @@ def test_for_profile_and_round_trip() -> None:
     ({"npus": 0}, "must be >= 1"),
     ({"faults": {"missing": [16]}}, "faults.missing: no device 16"),
     ({"faults": {"slow": "2"}}, "faults.slow: expected a list"),
+    ({"sdids": [1, 2]}, "sdids: expected 16 distinct SDIDs"),
+    ({"sdids": [7] * 16}, "sdids: expected 16 distinct SDIDs"),
+    ({"sdids": ["1"] * 16}, "sdids: expected a list of integers"),
     ({"faults": {"flaky": [1]}}, "bad hardware description"),
     ({"bandwidth_gbps": {"intra": 1.0}}, "bad hardware description"),
 ])

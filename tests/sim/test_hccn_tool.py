@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
-from .conftest import SimHost, a3_hardware
+from tests.conftest import REPO
+
+from .conftest import TOOLS, SimHost, a3_hardware
 
 # ascend-facts §8: setters print this line (public logs of `hccn_tool -i N -ip -s ...`).
 SET_OK = "Cmd executed successfully!\n"
@@ -141,3 +145,24 @@ def test_missing_device(sim: SimHost) -> None:
     result = sim.tool("hccn_tool", "-i", "15", "-link", "-g")
     assert result.returncode == 1
     assert "device id [15] is invalid: no such device" in result.stderr
+
+
+def test_the_network_phases_state_script_reads_every_getter(sim: SimHost) -> None:
+    """hccn_network's one-command read of the four getters (tasks/01-state.yml) on the simulator, parsed by the
+    role's filter: what was set reads back, what was never set reads empty, a missing device is named."""
+    tasks = yaml.safe_load((REPO / "roles/hccn_network/tasks/01-state.yml").read_text(encoding="utf-8"))
+    spec = importlib.util.spec_from_file_location("f", REPO / "roles/hccn_network/filter_plugins/hccn_network.py")
+    assert spec is not None and spec.loader is not None
+    filters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(filters)
+    hccn(sim, "-i", "0", "-ip", "-s", "address", "10.20.0.3", "netmask", "255.255.255.0")
+    hccn(sim, "-i", "0", "-tls", "-s", "enable", "0")
+    sim.write_hardware(a3_hardware(missing=(2,)))
+    script = tasks[0]["vars"]["__script"]
+    result = sim.run(["sh", "-c", script, "hccn-state", sim.path(TOOLS["hccn_tool"]), "0", "1", "2"])
+    assert result.returncode == 0, result.stderr
+    state = filters.hccn_network_state(result.stdout)
+    assert state[0] == {"ip": "10.20.0.3", "netmask": "255.255.255.0", "netdetect": "", "gateway": "", "tls": "0",
+                        "error": ""}
+    assert state[1] == {"ip": "", "netmask": "", "netdetect": "", "gateway": "", "tls": "1", "error": ""}
+    assert state[2]["error"].startswith("hccn_tool -i 2 -ip -g exited 1: ")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from types import ModuleType
 
 import pytest
+import yaml
 
+from tests.conftest import REPO
 from tokenfactory.catalog import load_catalog
 from tokenfactory.lab.sim.hardware import Hardware
 
-from .conftest import SimHost, a3_hardware
+from .conftest import SDIDS, TOOLS, SimHost, a3_hardware
 
 
 def fields(text: str) -> dict[str, str]:
@@ -87,8 +91,9 @@ def test_board_reports_driver_and_firmware_versions(sim: SimHost) -> None:
 def test_spod_info(sim: SimHost) -> None:
     result = sim.tool("npu-smi", "info", "-t", "spod-info", "-i", "2", "-c", "1")
     assert result.returncode == 0
-    # server_index 3, 16 devices per server, device 2*2+1 = 5
-    assert fields(result.stdout) == {"SDID": "53", "Super Pod ID": "1", "Server Index": "3", "Chip ID": "5"}
+    # device 2*2+1 = 5: its SDID is the hardware description's, not server_index 3 * 16 + 5 = 53
+    assert fields(result.stdout) == {"SDID": str(SDIDS[5]), "Super Pod ID": "1", "Server Index": "3",
+                                     "Chip ID": "5"}
     pod_line = next(line for line in result.stdout.splitlines() if "Pod ID" in line)
     assert pod_line.split()[4] == "1"  # what `grep 'Pod ID' | awk '{print $5}'` scripts read
 
@@ -137,3 +142,29 @@ def test_missing_device_and_missing_driver(sim: SimHost) -> None:
         assert "no NPU driver installed" in result.stderr
     finally:
         version_info.write_bytes(saved)
+
+
+def test_the_network_phases_spod_info_script_reads_the_sdid_table(sim: SimHost) -> None:
+    """hccn_network's one-command read (tasks/spod-info.yml) on the simulator, parsed by the role's filter: every
+    device's SDID from the hardware description, none from the slot; one chip's output is the role's fixture."""
+    tasks = yaml.safe_load((REPO / "roles/hccn_network/tasks/spod-info.yml").read_text(encoding="utf-8"))
+    script = tasks[0]["block"][0]["vars"]["__script"]
+    hardware = a3_hardware()
+    triples = [str(v) for device in range(16) for v in (device, *hardware.npu_chip(device))]
+    result = sim.run(["sh", "-c", script, "spod-info", sim.path(TOOLS["npu-smi"]), *triples])
+    assert result.returncode == 0, result.stderr
+    banner = "# tokenfactory simulator: simulated npu-smi\n"
+    blocks = result.stdout.replace(banner, "").split("### device ")[1:]
+    assert blocks[5] == "5\n" + (REPO / "tests/roles/fixtures/npu-smi-spod-info.txt").read_text(encoding="utf-8")
+    parsed = _role_filters().hccn_network_spod_info(result.stdout)
+    assert {device: data["sdid"] for device, data in parsed.items()} == dict(enumerate(SDIDS))
+    assert {data["super_pod_id"] for data in parsed.values()} == {1}
+
+
+def _role_filters() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("hccn_network_filters",
+                                                  REPO / "roles/hccn_network/filter_plugins/hccn_network.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -46,6 +47,8 @@ LABEL = "tokenfactory.lab.stack"
 MIRROR_PORT = 8080
 # Nominal simulated bandwidth relative to the profile's acceptance threshold.
 NOMINAL_OVER_THRESHOLD = 1.8
+# Simulated SDIDs are drawn from 0..SDID_SPACE-1 (the real encoding is not documented, ascend-facts §8).
+SDID_SPACE = 1 << 16
 
 
 def lab_home() -> Path:
@@ -188,14 +191,30 @@ def _host_key(name: str, timeout: float = 30) -> str:
             time.sleep(0.3)
 
 
+def sdid_table(cluster: Cluster, server_name: str) -> tuple[int, ...]:
+    """The simulated SDIDs of one server's devices: distinct inside its super-pod and drawn from a random
+    permutation seeded by the cluster and super-node name (the same in the lab and in Molecule, run after run),
+    so no formula of slot and device gives them and a rank table built from the plan fails the tests."""
+    per_server = cluster.profile.devices_per_server
+    for group in cluster.groups:
+        for server in group.servers:
+            if server.name == server_name:
+                drawn = random.Random(f"{cluster.name}/{group.id}").sample(range(SDID_SPACE),
+                                                                           per_server * group.declared_servers)
+                first = (server.number - 1) * per_server
+                return tuple(drawn[first:first + per_server])
+    raise KeyError(server_name)
+
+
 def hardware_for(cluster: Cluster, server_name: str) -> Hardware:
-    """The simulated hardware of one server: its profile, super-pod and slot, nominal bandwidth."""
+    """The simulated hardware of one server: its profile, super-pod, slot and SDIDs, nominal bandwidth."""
     thresholds = cluster.profile.all_reduce_min_bandwidth_gbps
     pods = {server.name: server.super_pod_id for server in cluster.servers}
     for server in cluster.servers:
         if server.name == server_name:
             return Hardware.for_profile(
-                cluster.profile, server_index=server.number - 1, super_pod_id=server.super_pod_id, netdev="eth0",
+                cluster.profile, server_index=server.number - 1, super_pod_id=server.super_pod_id,
+                sdids=sdid_table(cluster, server_name), netdev="eth0",
                 bandwidth_gbps=Bandwidth(intra_group=round(thresholds.intra_group * NOMINAL_OVER_THRESHOLD, 1),
                                          inter_group=round(thresholds.inter_group * NOMINAL_OVER_THRESHOLD, 1)),
                 host_super_pods=pods,

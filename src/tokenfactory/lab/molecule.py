@@ -3,11 +3,13 @@
 `python -m tokenfactory.lab.molecule [DIR]` (default .lab/molecule) writes:
   DIR/mirror/        the simulator's packages of every catalog release + SHA256SUMS
   DIR/rendered/      the lab stack's rendered rank table and hccn/<server>.conf files (tokenfactory.render),
-                     as `tokenfactory render` writes them beside the inventory
+                     as `tokenfactory render` writes them beside the inventory; hccn_network records the
+                     hardware facts it reads in DIR/rendered/collected/ (tokenfactory.render.collected)
   DIR/group_vars/    the lab stack's rendered group_vars (every group_vars/all file, validate thresholds
                      included) with the real sha256 of those packages, the mirror URL, the container
-                     settings (lab.container_vars), the previous release for `prepare`, and where the
-                     rendered rank table and hccn.conf files are (hccn_network_rendered_dir)
+                     settings (lab.container_vars), the previous release for `prepare`, where the
+                     rendered rank table and hccn.conf files are (hccn_network_rendered_dir) and their stack
+                     (hccn_network_stack)
   DIR/host_vars/     each scenario host's simulated hardware description, and the rendered host and
                      super-node variables (npu_devices, tokenfactory_super_node, ...) of the lab server it
                      plays, named by tokenfactory_server_name (its ansible_host is left out: Molecule
@@ -85,6 +87,7 @@ def prepare(directory: Path, stack: str = "lab") -> Path:
     variables |= {**container_vars(MIRROR_URL, cluster.release.python_requirements),
                   "ascend_artifact_mirror": MIRROR_URL,
                   "hccn_network_rendered_dir": str(directory / "rendered"),
+                  "hccn_network_stack": stack,
                   "sim_previous_release": _packages(cluster, previous[-1], sums) if previous else None}
     _write(directory / "group_vars" / "all.yml", variables)
     for host, server in HOSTS.items():

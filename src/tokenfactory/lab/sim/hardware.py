@@ -7,6 +7,7 @@ Devices are 0..npus*dies_per_npu-1; NPU k owns devices k*dies_per_npu .. k*dies_
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,10 @@ class Hardware:
     npus: int
     dies_per_npu: int
     super_pod_id: int | None = None  # None: not a super-pod product (npu-smi spod-info unsupported)
+    # SDID of each device (index = device id), what npu-smi spod-info reports; one per device on super-pod
+    # products, none otherwise. A hardware fact with no documented encoding (ascend-facts §8): the lab draws
+    # them at random (tokenfactory.lab.lab.sdid_tables), never from the slot.
+    sdids: tuple[int, ...] = ()
     server_index: int = 0
     chip_id_base: int = 0  # first "Chip ID" that npu-smi spod-info reports for device 0
     netdev: str | None = None  # interface that hccn_tool -ip -s configures; None: touch no interface
@@ -57,6 +62,10 @@ class Hardware:
             bad = [device for device in devices if not 0 <= device < self.devices_per_server]
             if bad:
                 raise ValueError(f"faults.{kind}: no device {bad[0]} (devices 0..{self.devices_per_server - 1})")
+        wanted = self.devices_per_server if self.super_pod_id is not None else 0
+        if len(self.sdids) != wanted or len(set(self.sdids)) != len(self.sdids):
+            raise ValueError(f"sdids: expected {wanted} distinct SDIDs (one per device of a super-pod host, none "
+                             f"otherwise), got {list(self.sdids)}")
 
     @classmethod
     def for_profile(
@@ -65,18 +74,21 @@ class Hardware:
         *,
         server_index: int,
         super_pod_id: int = 0,
+        sdids: Sequence[int] = (),
         netdev: str | None = "eth0",
         bandwidth_gbps: Bandwidth | None = None,
         faults: Faults | None = None,
         host_super_pods: dict[str, int] | None = None,
     ) -> Hardware:
-        """A host of a catalog profile; super_pod_id is dropped for profiles that are not super-pods."""
+        """A host of a catalog profile; super_pod_id and sdids are dropped for profiles that are not super-pods."""
+        super_pod = profile.group_kind == "super-pod"
         return cls(
             profile=profile.name,
             npu_model=profile.npu_model,
             npus=profile.npus_per_server,
             dies_per_npu=profile.dies_per_npu,
-            super_pod_id=super_pod_id if profile.group_kind == "super-pod" else None,
+            super_pod_id=super_pod_id if super_pod else None,
+            sdids=tuple(sdids) if super_pod else (),
             server_index=server_index,
             netdev=netdev,
             pci_device_id=profile.pci_device_id,
@@ -120,12 +132,13 @@ class Hardware:
                 npus=_int(data, "npus"),
                 dies_per_npu=_int(data, "dies_per_npu"),
                 super_pod_id=None if data.get("super_pod_id") is None else _int(data, "super_pod_id"),
+                sdids=tuple(_ints(data.get("sdids", []), "sdids")),
                 server_index=_int(data, "server_index", 0),
                 chip_id_base=_int(data, "chip_id_base", 0),
                 netdev=None if data.get("netdev") is None else str(data["netdev"]),
                 pci_device_id=str(data.get("pci_device_id", "0xd802")),
                 bandwidth_gbps=Bandwidth(**{k: float(v) for k, v in data.get("bandwidth_gbps", {}).items()}),
-                faults=Faults(**{k: tuple(_ints(v, k)) for k, v in data.get("faults", {}).items()}),
+                faults=Faults(**{k: tuple(_ints(v, f"faults.{k}")) for k, v in data.get("faults", {}).items()}),
                 host_super_pods={str(k): int(v) for k, v in data.get("host_super_pods", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as exc:
@@ -140,6 +153,6 @@ def _int(data: dict[str, Any], key: str, default: int | None = None) -> int:
 
 
 def _ints(values: Any, key: str) -> list[int]:
-    if not isinstance(values, list) or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"faults.{key}: expected a list of device ids")
+    if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"{key}: expected a list of integers")
     return values

@@ -184,13 +184,17 @@ def _board(hardware: Hardware, npu: int, chip: int | None, chips: list[int], ver
 
 
 def _spod_info(hardware: Hardware, npu: int, chip: int | None) -> str:
+    """SDID and Super Pod ID of one chip: the command and the two field names are sourced (ascend-facts §4, §8;
+    hiascend envref_07_0100 "Super Pod ID"); the values come from the hardware description's SDID table, never
+    from the slot (their encoding is not documented, §8). The layout ("key : value" lines) and the Server Index
+    and Chip ID lines are assumptions (ASSUMPTIONS.md)."""
     if hardware.super_pod_id is None:
         raise SimError("spod-info is not supported on this product (not a super-pod)")
     if chip is None:
         raise SimError(f"spod-info needs -c <chip_id>. {_USAGE}")
     device = hardware.device(npu, chip)
     return "\n".join([
-        _kv("SDID", hardware.server_index * hardware.devices_per_server + device),
+        _kv("SDID", hardware.sdids[device]),
         _kv("Super Pod ID", hardware.super_pod_id),
         _kv("Server Index", hardware.server_index),
         _kv("Chip ID", hardware.chip_id_base + device),
