@@ -205,3 +205,22 @@ def test_a_runtime_problem_names_the_file_and_line(workdir: Path) -> None:
     assert result.exit_code == 2
     assert (f"Pulumi.lab.yaml:{line}: cluster.runtime.serving[0].parallelism.tensor: vllm-ascend does not run a "
             "tensor-parallel group across servers") in result.stderr
+
+
+def test_lab_fault_injects_every_simulated_fault_kind(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10 point 8: the link faults are injectable like the others, one option per Faults field."""
+    from dataclasses import fields  # noqa: PLC0415
+
+    from tokenfactory.lab import lab  # noqa: PLC0415
+    from tokenfactory.lab.sim.hardware import Faults  # noqa: PLC0415
+
+    calls: list[tuple[str, str, dict[str, list[int]]]] = []
+    monkeypatch.setattr(lab, "set_faults", lambda stack, host, faults: calls.append((stack, host, faults)))
+    result = CliRunner().invoke(app, ["lab", "fault", "lab", "sn01-n01", "--optical-low", "6", "--link-flap", "9",
+                                      "--ecc-errors", "3", "--hccs-down", "5", "--hccs-down", "7"])
+    assert result.exit_code == 0, result.output
+    [(stack, host, faults)] = calls
+    assert (stack, host) == ("lab", "sn01-n01")
+    assert set(faults) == {field.name for field in fields(Faults)}
+    assert {kind: devices for kind, devices in faults.items() if devices} == {
+        "optical_low": [6], "link_flap": [9], "ecc_errors": [3], "hccs_down": [5, 7]}

@@ -222,8 +222,13 @@ def test_validate_thresholds_are_rendered_from_the_catalog(profile: str, a3_smal
                                                            a2_config: dict[str, Any]) -> None:
     cluster = build_cluster(a3_small if profile == "atlas-900-a3-superpod" else a2_config)
     rendered = yaml.safe_load(render_all(cluster)["group_vars/all/validate.yml"])
-    catalog = load_catalog().profiles[profile].all_reduce_min_bandwidth_gbps.model_dump()
-    assert rendered == {"all_reduce_min_bandwidth_gbps": catalog}
+    entry = load_catalog().profiles[profile]
+    catalog = entry.all_reduce_min_bandwidth_gbps.model_dump()
+    assert rendered == {"all_reduce_min_bandwidth_gbps": catalog,
+                        "link_health_thresholds": entry.link_health.model_dump(),
+                        "super_pod_hccs": profile == "atlas-900-a3-superpod"}
+    assert set(rendered["link_health_thresholds"]) == {"optical_power_mw", "max_link_down_count",
+                                                       "max_ecc_single_bit_errors", "max_ecc_double_bit_errors"}
     # Molecule's inventory is built from the rendered group_vars, so cluster_validate gets the same values
     assert rendered_group_vars(render_all(cluster))["all_reduce_min_bandwidth_gbps"] == catalog
 
@@ -234,6 +239,8 @@ def test_cluster_validate_keeps_no_copy_of_the_catalog_thresholds() -> None:
     options = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))[
         "argument_specs"]["main"]["options"]
     assert defaults["cluster_validate_min_bandwidth_gbps"] == "{{ all_reduce_min_bandwidth_gbps }}"
+    assert defaults["cluster_validate_link_health"] == "{{ link_health_thresholds }}"
+    assert defaults["cluster_validate_hccs"] == "{{ super_pod_hccs }}"
     profiles = set(load_catalog().profiles)
     assert not [key for key, value in defaults.items() if isinstance(value, dict) and profiles & set(value)]
     assert set(defaults) <= set(options), set(defaults) - set(options)

@@ -5,7 +5,8 @@ validate needs) sets up mol-fresh and mol-upgrade, playing lab servers sn01-n01 
 injected on one host (hardware.json `faults` rewritten through `docker exec`, or hccn_tool for a device
 address or TLS switch), playbooks/validate.yml runs against both containers, and the tests check who failed
 and why: the failure message, the JSON report and the admission facts (a healthy peer must stay admitted).
-The wrong address and the mixed TLS share one run, one fault per host, to keep the file under five minutes.
+The wrong address and the mixed TLS share one run, one fault per host, and the unhealthy device, the low optics
+and the lost HCCS pings another (all on one host), to keep the file under five minutes.
 Faults are undone after their run; the containers are destroyed at the end, pass or fail.
 """
 
@@ -81,7 +82,7 @@ class Lab:
         return devices
 
     def faults(self, host: str, **devices: list[int]) -> None:
-        """Inject simulator faults on one host (unhealthy, missing, slow, link_down); cleared afterwards."""
+        """Inject simulator faults on one host (fields of sim.hardware.Faults); cleared afterwards."""
         docker("exec", host, "python3", "-c", SET_FAULTS, HARDWARE_PATH, json.dumps(devices))
         self.undo.append(lambda: docker("exec", host, "python3", "-c", SET_FAULTS, HARDWARE_PATH, "{}"))
 
@@ -143,29 +144,60 @@ def lab(converged: Lab) -> Iterator[Lab]:
         converged.undo.pop()()
 
 
-def test_unhealthy_device_fails_its_host_only(lab: Lab) -> None:
-    lab.faults(FRESH, unhealthy=[3])
-    run = lab.validate("unhealthy")
+@dataclass
+class Outcome:
+    run: Run
+    admitted: dict[str, bool]
+    details: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def unhealthy_and_links(converged: Lab) -> Outcome:
+    """One run, every fault on mol-fresh: device 3 unhealthy, device 6's optics receiving almost no light and
+    device 5's HCCS pings lost (issue 10 point 8); mol-upgrade stays healthy and must stay admitted."""
+    try:
+        converged.faults(FRESH, unhealthy=[3], optical_low=[6], hccs_down=[5])
+        run = converged.validate("unhealthy-and-links")
+        admitted = {host: _admitted(host) for host in HOSTS}
+    finally:
+        while converged.undo:
+            converged.undo.pop()()
+    return Outcome(run, admitted, {})
+
+
+def test_unhealthy_device_fails_its_host_only(unhealthy_and_links: Outcome) -> None:
+    run = unhealthy_and_links.run
     assert run.rc == 2
     assert run.stats[FRESH]["failures"] == 1 and run.stats[UPGRADE]["failures"] == 0
-    assert run.failures[FRESH].startswith(f"{FRESH}: not admitted, 1 check(s) failed:")
+    assert run.failures[FRESH].startswith(f"{FRESH}: not admitted, 3 check(s) failed:")
     assert "device_health device 3 (NPU 1 chip 1): Critical, want OK" in run.failures[FRESH]
-    [check] = run.failed_checks(FRESH)
+    [check] = [c for c in run.failed_checks(FRESH) if c["check"] == "device_health"]
     assert (check["check"], check["subject"], check["value"], check["threshold"]) == (
         "device_health", "device 3 (NPU 1 chip 1)", "Critical", "OK")
     assert run.report["hosts"][FRESH]["admitted"] is False
     assert run.report["hosts"][UPGRADE]["admitted"] is True
     # the broken host is left out of its neighbour's pings and all_reduce, so the neighbour stays admitted
     skipped = [(c["check"], c["subject"]) for c in run.report["hosts"][UPGRADE]["checks"] if c["pass"] is None]
-    assert ("ping", f"devices -> {FRESH}") in skipped
-    assert not _admitted(FRESH) and _admitted(UPGRADE)
+    assert ("ping", f"devices -> {FRESH}") in skipped and ("hccs_ping", f"devices -> {FRESH}") in skipped
+    assert not unhealthy_and_links.admitted[FRESH] and unhealthy_and_links.admitted[UPGRADE]
 
 
-@dataclass
-class Outcome:
-    run: Run
-    admitted: dict[str, bool]
-    details: dict[str, str]
+def test_optics_out_of_range_and_lost_hccs_pings_name_the_device(unhealthy_and_links: Outcome) -> None:
+    run = unhealthy_and_links.run
+    failed = {(c["check"], c["subject"]): c for c in run.failed_checks(FRESH)}
+    optics = failed["optical_rx_power", "device 6"]
+    assert (optics["value"], optics["threshold"], optics["unit"]) == (0.001, "0.1..3.5", "mW")  # catalog's A3 range
+    assert "optical_rx_power device 6: 0.001 mW (lane 0 of 4), want within 0.1..3.5 mW" in run.failures[FRESH]
+    peer_vnic = run.report["hosts"][UPGRADE]["vnics"]["5"]
+    hccs = failed["hccs_ping", f"device 5 -> {UPGRADE} {peer_vnic}"]
+    assert (hccs["value"], hccs["threshold"]) == (100.0, 0.0)
+    assert f"hccs_ping device 5 -> {UPGRADE} {peer_vnic}: 100.0 % loss, want <= 0.0 % loss" in run.failures[FRESH]
+    assert set(failed) == {("device_health", "device 3 (NPU 1 chip 1)"), ("optical_rx_power", "device 6"),
+                           ("hccs_ping", f"device 5 -> {UPGRADE} {peer_vnic}")}
+    # the report records every device's LLDP neighbour and the limits in use
+    assert len(run.report["hosts"][FRESH]["links"]) == 16
+    assert run.report["hosts"][FRESH]["links"]["6"]["lldp_port"].startswith("400GE")
+    assert run.report["thresholds"]["link_health"]["optical_power_mw"] == {"min": 0.1, "max": 3.5}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tokenfactory.catalog import load_catalog
-from tokenfactory.lab.sim.hardware import Bandwidth, Faults, Hardware
+from tokenfactory.lab.sim.hardware import Bandwidth, Faults, Hardware, vnic_ips
 
 EXAMPLE = """{"simulated": true, "profile": "atlas-900-a3-superpod", "npu_model": "Ascend 910C", "npus": 8,
  "dies_per_npu": 2, "super_pod_id": 0, "sdids": [16, 3, 2, 1, 0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
@@ -34,12 +34,21 @@ def test_for_profile_and_round_trip() -> None:
     data = json.loads(a3.to_json())
     assert data["simulated"] is True
     assert (data["npus"], data["dies_per_npu"], data["super_pod_id"], data["netdev"]) == (8, 2, 3, "eth0")
-    assert data["faults"] == {"unhealthy": [], "missing": [], "slow": [1], "link_down": []}
+    assert data["faults"] == {"unhealthy": [], "missing": [], "slow": [1], "link_down": [], "optical_low": [],
+                              "link_flap": [], "ecc_errors": [], "hccs_down": []}
     assert list(data) == sorted(data)
     assert Hardware.from_json(a3.to_json()) == a3
     a2 = Hardware.for_profile(profiles["atlas-800t-a2"], server_index=0, super_pod_id=5, sdids=range(8), netdev=None)
     assert (a2.devices_per_server, a2.super_pod_id, a2.sdids, a2.npu_model) == (8, None, (), "Ascend 910B")
+    # an A3 server has one HCCS vnic per device, and (given no cluster table) reaches its own pod's
+    assert len(set(a3.vnic_ips)) == 16 and a3.super_pod_vnics == dict.fromkeys(a3.vnic_ips, 3)
+    assert (a2.vnic_ips, a2.super_pod_vnics) == ((), {})  # no HCCS: not a super-pod
     assert Hardware.from_json(a2.to_json()) == a2
+
+
+def test_vnics_are_unique_across_servers_and_pods() -> None:
+    addresses = [ip for pod in range(3) for server in range(48) for ip in vnic_ips(pod, server, 16)]
+    assert len(set(addresses)) == len(addresses)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -52,6 +61,8 @@ def test_for_profile_and_round_trip() -> None:
     ({"sdids": [7] * 16}, "sdids: expected 16 distinct SDIDs"),
     ({"sdids": ["1"] * 16}, "sdids: expected a list of integers"),
     ({"faults": {"flaky": [1]}}, "bad hardware description"),
+    ({"faults": {"optical_low": [16]}}, "faults.optical_low: no device 16"),
+    ({"vnic_ips": ["10.128.0.1"]}, "vnic_ips: 1 addresses for 16 devices"),
     ({"bandwidth_gbps": {"intra": 1.0}}, "bad hardware description"),
 ])
 def test_bad_descriptions_are_value_errors(change: dict[str, object], message: str) -> None:

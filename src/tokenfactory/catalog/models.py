@@ -72,6 +72,26 @@ class BandwidthThresholds(_Frozen):
     inter_group: float = Field(gt=0)
 
 
+class PowerRange(_Frozen):
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PowerRange:
+        if self.min >= self.max:
+            raise ValueError(f"min {self.min} must be below max {self.max}")
+        return self
+
+
+class LinkHealthThresholds(_Frozen):
+    """cluster_validate's link, optics and memory limits per device (ascend-facts §8 names the getters)."""
+
+    optical_power_mw: PowerRange  # every lane's Tx and Rx power, hccn_tool -optical -g
+    max_link_down_count: int = Field(ge=0)  # hccn_tool -link_stat -g link down events
+    max_ecc_single_bit_errors: int = Field(ge=0)  # npu-smi info -t ecc, correctable
+    max_ecc_double_bit_errors: int = Field(ge=0)  # npu-smi info -t ecc, uncorrectable
+
+
 class HardwareProfile(_Frozen):
     name: str = ""
     description: str
@@ -87,6 +107,7 @@ class HardwareProfile(_Frozen):
     min_devices_per_instance: int = Field(ge=1)   # devices one serving engine takes on a host, at least
     pci_device_id: str
     all_reduce_min_bandwidth_gbps: BandwidthThresholds
+    link_health: LinkHealthThresholds
 
     @property
     def devices_per_server(self) -> int:

@@ -71,10 +71,15 @@ def fault(
     missing: Annotated[list[int] | None, typer.Option(help="Device absent.")] = None,
     slow: Annotated[list[int] | None, typer.Option(help="Device with a slow link.")] = None,
     link_down: Annotated[list[int] | None, typer.Option(help="Device whose link is DOWN.")] = None,
+    optical_low: Annotated[list[int] | None, typer.Option(help="Device whose optics receive almost no light.")] = None,
+    link_flap: Annotated[list[int] | None, typer.Option(help="Device whose link has flapped.")] = None,
+    ecc_errors: Annotated[list[int] | None, typer.Option(help="Device with HBM ECC errors.")] = None,
+    hccs_down: Annotated[list[int] | None, typer.Option(help="Device whose HCCS pings are lost (A3).")] = None,
 ) -> None:
     """Inject simulated device faults on a lab host (no option: clear them)."""
     faults = {"unhealthy": unhealthy or [], "missing": missing or [], "slow": slow or [],
-              "link_down": link_down or []}
+              "link_down": link_down or [], "optical_low": optical_low or [], "link_flap": link_flap or [],
+              "ecc_errors": ecc_errors or [], "hccs_down": hccs_down or []}
     from tokenfactory.lab import lab
 
     with reported_errors():

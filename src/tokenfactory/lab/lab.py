@@ -37,7 +37,7 @@ from tokenfactory.lab.engine import (
     run_systemd_container,
     wait_for_systemd,
 )
-from tokenfactory.lab.sim.hardware import HARDWARE_PATH, Bandwidth, Hardware
+from tokenfactory.lab.sim.hardware import HARDWARE_PATH, Bandwidth, Hardware, vnic_ips
 from tokenfactory.lab.sim.packages import build_packages, read_sums
 from tokenfactory.lab.sshkeys import ensure_keypair, known_hosts_lines
 from tokenfactory.project import project_root
@@ -210,6 +210,8 @@ def hardware_for(cluster: Cluster, server_name: str) -> Hardware:
     """The simulated hardware of one server: its profile, super-pod, slot and SDIDs, nominal bandwidth."""
     thresholds = cluster.profile.all_reduce_min_bandwidth_gbps
     pods = {server.name: server.super_pod_id for server in cluster.servers}
+    vnics = {address: server.super_pod_id for server in cluster.servers
+             for address in vnic_ips(server.super_pod_id, server.number - 1, cluster.profile.devices_per_server)}
     for server in cluster.servers:
         if server.name == server_name:
             return Hardware.for_profile(
@@ -217,7 +219,7 @@ def hardware_for(cluster: Cluster, server_name: str) -> Hardware:
                 sdids=sdid_table(cluster, server_name), netdev="eth0",
                 bandwidth_gbps=Bandwidth(intra_group=round(thresholds.intra_group * NOMINAL_OVER_THRESHOLD, 1),
                                          inter_group=round(thresholds.inter_group * NOMINAL_OVER_THRESHOLD, 1)),
-                host_super_pods=pods,
+                host_super_pods=pods, super_pod_vnics=vnics,
             )
     raise KeyError(server_name)
 
@@ -361,7 +363,7 @@ def status(stack: str) -> dict[str, Any]:
 
 
 def set_faults(stack: str, host: str, faults: dict[str, list[int]]) -> None:
-    """Inject simulated device faults (unhealthy, missing, slow, link_down) on one lab host."""
+    """Inject simulated device faults (the fields of sim.hardware.Faults) on one lab host."""
     current = json.loads(_exec(host, f"cat {HARDWARE_PATH}"))
     if (_inspect(host) or {}).get("Config", {}).get("Labels", {}).get(LABEL) != stack:
         raise EngineError(f"{host} is not a host of lab {stack!r}")

@@ -96,9 +96,13 @@ def hccl_vars(cluster: Cluster) -> dict[str, Any]:
 
 def validate_vars(cluster: Cluster) -> dict[str, Any]:
     """The admission thresholds of the profile (catalog profiles.yaml; not confirmed by Huawei) for
-    cluster_validate. An operator overrides them with cluster_validate_min_bandwidth_gbps in a file of
+    cluster_validate, and whether its servers join a super-pod over HCCS (the HCCS checks). An operator
+    overrides them with cluster_validate_min_bandwidth_gbps / cluster_validate_link_health in a file of
     their own (group_vars/all/local.yml), which render leaves alone."""
-    return {"all_reduce_min_bandwidth_gbps": cluster.profile.all_reduce_min_bandwidth_gbps.model_dump()}
+    profile = cluster.profile
+    return {"all_reduce_min_bandwidth_gbps": profile.all_reduce_min_bandwidth_gbps.model_dump(),
+            "link_health_thresholds": profile.link_health.model_dump(),
+            "super_pod_hccs": profile.group_kind == "super-pod"}
 
 
 def runtime_vars(cluster: Cluster) -> dict[str, Any]:

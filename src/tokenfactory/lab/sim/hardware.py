@@ -6,6 +6,7 @@ Devices are 0..npus*dies_per_npu-1; NPU k owns devices k*dies_per_npu .. k*dies_
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,10 @@ class Faults:
     missing: tuple[int, ...] = ()  # the device does not exist at all
     slow: tuple[int, ...] = ()  # all_reduce_test bandwidth below 10 % of nominal
     link_down: tuple[int, ...] = ()  # hccn_tool -link DOWN, -net_health Fault, ping loses every packet
+    optical_low: tuple[int, ...] = ()  # hccn_tool -optical Rx power of every lane far below range (no light)
+    link_flap: tuple[int, ...] = ()  # hccn_tool -link_stat reports FLAPS link down events
+    ecc_errors: tuple[int, ...] = ()  # npu-smi info -t ecc reports HBM single- and double-bit errors
+    hccs_down: tuple[int, ...] = ()  # hccn_tool -hccs_ping from the device loses every packet
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,10 @@ class Hardware:
     faults: Faults = field(default_factory=Faults)
     # host name or IP -> super-pod (or server group) id, for all_reduce_test's hostfile scope check
     host_super_pods: dict[str, int] = field(default_factory=dict)
+    # HCCS virtual NIC address of each device (hccn_tool -vnic -g); empty: no HCCS (not a super-pod)
+    vnic_ips: tuple[str, ...] = ()
+    # every vnic address of the cluster -> its super-pod id: hccn_tool -hccs_ping reaches its own pod's
+    super_pod_vnics: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.npus < 1 or self.dies_per_npu < 1:
@@ -66,6 +75,8 @@ class Hardware:
         if len(self.sdids) != wanted or len(set(self.sdids)) != len(self.sdids):
             raise ValueError(f"sdids: expected {wanted} distinct SDIDs (one per device of a super-pod host, none "
                              f"otherwise), got {list(self.sdids)}")
+        if self.vnic_ips and len(self.vnic_ips) != self.devices_per_server:
+            raise ValueError(f"vnic_ips: {len(self.vnic_ips)} addresses for {self.devices_per_server} devices")
 
     @classmethod
     def for_profile(
@@ -79,9 +90,12 @@ class Hardware:
         bandwidth_gbps: Bandwidth | None = None,
         faults: Faults | None = None,
         host_super_pods: dict[str, int] | None = None,
+        super_pod_vnics: dict[str, int] | None = None,
     ) -> Hardware:
-        """A host of a catalog profile; super_pod_id and sdids are dropped for profiles that are not super-pods."""
+        """A host of a catalog profile; super_pod_id, sdids and the HCCS vnics are dropped for profiles that
+        are not super-pods. super_pod_vnics (default: this host's own) are the vnics hccs_ping can reach."""
         super_pod = profile.group_kind == "super-pod"
+        vnics = vnic_ips(super_pod_id, server_index, profile.devices_per_server) if super_pod else ()
         return cls(
             profile=profile.name,
             npu_model=profile.npu_model,
@@ -95,6 +109,8 @@ class Hardware:
             bandwidth_gbps=bandwidth_gbps or Bandwidth(),
             faults=faults or Faults(),
             host_super_pods=dict(host_super_pods or {}),
+            vnic_ips=vnics,
+            super_pod_vnics=dict(super_pod_vnics or dict.fromkeys(vnics, super_pod_id)) if super_pod else {},
         )
 
     @property
@@ -140,9 +156,23 @@ class Hardware:
                 bandwidth_gbps=Bandwidth(**{k: float(v) for k, v in data.get("bandwidth_gbps", {}).items()}),
                 faults=Faults(**{k: tuple(_ints(v, f"faults.{k}")) for k, v in data.get("faults", {}).items()}),
                 host_super_pods={str(k): int(v) for k, v in data.get("host_super_pods", {}).items()},
+                vnic_ips=tuple(str(v) for v in data.get("vnic_ips", [])),
+                super_pod_vnics={str(k): int(v) for k, v in data.get("super_pod_vnics", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"bad hardware description: {exc!r}") from None
+
+
+# The vnic addressing of real A3 hosts is not documented (ascend-facts §8 names only `-vnic -g`): the
+# simulator gives device d of server s in super-pod p the address 10.128.0.0 + p*65536 + s*64 + d
+# (ASSUMPTIONS.md). Roles read the address with -vnic -g and never compute it.
+_VNIC_BASE = ipaddress.IPv4Address("10.128.0.0")
+
+
+def vnic_ips(super_pod_id: int, server_index: int, devices: int) -> tuple[str, ...]:
+    """The simulated HCCS vnic address of every device of one server."""
+    first = _VNIC_BASE + super_pod_id * 65536 + server_index * 64
+    return tuple(str(first + device) for device in range(devices))
 
 
 def _int(data: dict[str, Any], key: str, default: int | None = None) -> int:

@@ -13,6 +13,15 @@ tls_enable_N (other key_N lines are kept), one block per device in device order,
   -i N -net_health -g                net health status: Success | Init (no address or netdetect) | Fault
   -i N -ping -g address X            3 real ICMP echo requests (from the device address when netdev is
                                      set); exit 0 even when packets are lost, read the summary line
+A3 (super-pod) HCCS, ascend-facts §8 (vllm-ascend pd_disaggregation_mooncake_multi_node.md):
+  -i N -vnic -g                      ipaddr:V / netmask:255.255.0.0, V the device's vnic (hardware.json vnic_ips)
+  -i N -hccs_ping -g address V       3 simulated echoes over HCCS, summary line as -ping; reach the vnics of
+                                     the device's own super-pod (super_pod_vnics), none from faults.hccs_down
+Link and optics health, ascend-facts §8 (mind-cluster faultdiag data_source_description.md):
+  -i N -optical -g                   present, then Tx PowerL / Rx PowerL per lane in mW (faults.optical_low)
+  -i N -link_stat -g                 link up count / link down count (faults.link_flap)
+  -i N -lldp -g                      the neighbour switch: Port ID TLV Ifname, System Name TLV (none when DOWN)
+The output formats of -vnic, -hccs_ping, -optical, -link_stat and -lldp have no source: ASSUMPTIONS.md.
 Setters print `Cmd executed successfully!` (ascend-facts §8: public logs of `hccn_tool -i N -ip -s ...`) and
 exit 0. A missing or unknown device, or a bad argument, exits 1.
 """
@@ -33,8 +42,11 @@ from .host import SimError, host_path, load_hardware, run_tool, write_atomic
 HCCN_CONF = "/etc/hccn.conf"
 _KEY_ORDER = ("address", "netmask", "netdetect", "gateway", "tls_enable")
 _LINE = re.compile(r"^([A-Za-z_]+)_(\d+)=(.*)$")
-_USAGE = "usage: hccn_tool -i <device_id> -ip|-netdetect|-gateway|-tls|-link|-net_health|-ping -s|-g [key value]..."
+_USAGE = ("usage: hccn_tool -i <device_id> -ip|-netdetect|-gateway|-tls|-link|-net_health|-ping|-vnic|-hccs_ping"
+          "|-optical|-link_stat|-lldp -s|-g [key value]...")
 _PING_COUNT = 3
+_LANES = 4
+_FLAPS = 12  # link down events that faults.link_flap reports
 SET_OK = "Cmd executed successfully!"  # what a setter prints (ascend-facts §8)
 
 Conf = dict[int, dict[str, str]]
@@ -220,13 +232,59 @@ def _ping(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
             times = icmp.echo(target, source if hardware.netdev else None, _PING_COUNT)
         except OSError as exc:
             raise SimError(f"ping from {source} failed: {exc}") from None
-    lines = [f"device {device} PING {target}"]
-    lines += [f"recv seq={seq},time={ms:.6f}ms" if ms is not None else f"recv time out seq={seq}"
-              for seq, ms in enumerate(times)]
+    return _ping_report(f"device {device} PING {target}", times)
+
+
+def _ping_report(title: str, times: list[float | None]) -> str:
+    """One line per echo, then the summary line with the packet loss."""
+    lines = [title] + [f"recv seq={seq},time={ms:.6f}ms" if ms is not None else f"recv time out seq={seq}"
+                       for seq, ms in enumerate(times)]
     received = sum(ms is not None for ms in times)
-    loss = 100 * (_PING_COUNT - received) / _PING_COUNT
-    lines.append(f"{_PING_COUNT} packets transmitted, {received} received, {loss:.2f}% packet loss")
+    loss = 100 * (len(times) - received) / len(times)
+    return "\n".join([*lines, f"{len(times)} packets transmitted, {received} received, {loss:.2f}% packet loss"])
+
+
+def _vnic(hardware: Hardware, device: int) -> str:
+    if not hardware.vnic_ips:
+        raise SimError("vnic is not supported on this product (no HCCS: not a super-pod)")
+    return hardware.vnic_ips[device]
+
+
+def _get_vnic(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
+    return f"ipaddr:{_vnic(hardware, device)}\nnetmask:255.255.0.0"
+
+
+def _hccs_ping(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
+    """HCCS joins the servers of one super-pod only (ascend-facts §5, §8): a vnic of another pod, or an
+    unknown address, answers nothing."""
+    target = _ipv4(pairs, "address")
+    source = _vnic(hardware, device)
+    reached = (device not in hardware.faults.hccs_down
+               and hardware.super_pod_vnics.get(target, -1) == hardware.super_pod_id)
+    times: list[float | None] = [0.012 + 0.001 * seq if reached else None for seq in range(_PING_COUNT)]
+    return _ping_report(f"device {device} HCCS PING {target} from {source}", times)
+
+
+def _get_optical(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
+    rx = 0.0010 if device in hardware.faults.optical_low else 0.9
+    lines = [f"{'present':<21}: present", f"{'Vendor Name':<21}: SIMULATED"]
+    lines += [f"{f'Tx Power{lane}':<21}: {1.1 - 0.01 * lane:.4f} mW" for lane in range(_LANES)]
+    lines += [f"{f'Rx Power{lane}':<21}: {rx - 0.01 * lane * (rx > 0.01):.4f} mW" for lane in range(_LANES)]
     return "\n".join(lines)
+
+
+def _get_link_stat(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
+    downs = _FLAPS if device in hardware.faults.link_flap else 0
+    return "\n".join([f"[device {device}]", f"{'link up count':<31}: {downs + 1}",
+                      f"{'link down count':<31}: {downs}"])
+
+
+def _get_lldp(hardware: Hardware, device: int, pairs: dict[str, str]) -> str:
+    if device in hardware.faults.link_down:
+        return ""
+    port = hardware.server_index * hardware.devices_per_server + device + 1
+    return "\n".join(["Chassis ID TLV", "\tMAC: 00:18:82:00:00:01", "Port ID TLV", f"\tIfname: 400GE1/0/{port}",
+                      "System Name TLV", f"\tsim-leaf-{hardware.super_pod_id or 0}"])
 
 
 _HANDLERS: dict[tuple[str, str], Handler] = {
@@ -241,4 +299,9 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("-link", "-g"): _get_link,
     ("-net_health", "-g"): _get_net_health,
     ("-ping", "-g"): _ping,
+    ("-vnic", "-g"): _get_vnic,
+    ("-hccs_ping", "-g"): _hccs_ping,
+    ("-optical", "-g"): _get_optical,
+    ("-link_stat", "-g"): _get_link_stat,
+    ("-lldp", "-g"): _get_lldp,
 }

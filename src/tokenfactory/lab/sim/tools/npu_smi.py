@@ -1,7 +1,8 @@
 """Simulated npu-smi, installed by the driver package as /usr/local/bin/npu-smi.
 
 Commands: `info` (the status table), `info -l`, `info -m`, `info -t board -i N [-c C]`,
-`info -t health -i N [-c C]`, `info -t spod-info -i N -c C` (super-pod products only).
+`info -t health -i N [-c C]`, `info -t ecc -i N [-c C]` (ascend-facts §8, mind-cluster faultdiag; the
+output's keys are an assumption, ASSUMPTIONS.md), `info -t spod-info -i N -c C` (super-pod products only).
 NPUs and chips come from the hardware description: missing devices are absent, unhealthy ones show
 Health "Critical". The versions come from the installed driver/firmware version.info files; without a
 driver every command fails. Bad arguments exit 1 with a message on stderr.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from ..hardware import Hardware
 from .host import SimError, firmware_version, load_hardware, require_driver, run_tool
 
-_USAGE = "usage: npu-smi info [-l | -m | -t board|health|spod-info -i <npu_id> [-c <chip_id>]]"
+_USAGE = "usage: npu-smi info [-l | -m | -t board|health|ecc|spod-info -i <npu_id> [-c <chip_id>]]"
 _VALUED = ("-t", "-i", "-c")
 _SWITCHES = ("-l", "-m")
 
@@ -156,6 +157,8 @@ def _query(hardware: Hardware, options: dict[str, str], version: str) -> str:
             return "\n".join([_kv("Health Status", "Critical"), _kv("Error Code", "SIMULATED"),
                               _kv("Error Information", "injected fault (hardware.json faults.unhealthy)")])
         return "\n".join([_kv("Health Status", "OK"), _kv("Error Code", "NA"), _kv("Error Information", "NA")])
+    if kind == "ecc":
+        return _ecc(hardware, npu, npus[npu] if chip is None else [chip])
     if kind == "spod-info":
         return _spod_info(hardware, npu, chip)
     raise SimError(f"info type [{kind}] is not supported by the simulator. {_USAGE}")
@@ -181,6 +184,21 @@ def _board(hardware: Hardware, npu: int, chip: int | None, chips: list[int], ver
             ("Subsystem Vendor ID", "0x0200"), ("Subsystem Device ID", "0x0100"), ("Chip Count", len(chips)),
         ]
     return "\n".join(_kv(key, value) for key, value in pairs)
+
+
+def _ecc(hardware: Hardware, npu: int, chips: list[int]) -> str:
+    """Error counts since boot per chip; a device of faults.ecc_errors has correctable (single-bit) and
+    uncorrectable (double-bit) HBM errors and an isolated page."""
+    lines = [_kv("NPU ID", npu)]
+    for chip in chips:
+        faulty = hardware.device(npu, chip) in hardware.faults.ecc_errors
+        single, double = (150, 2) if faulty else (0, 0)
+        lines += [_kv("Chip ID", chip), _kv("DDR Single Bit Error Count", 0), _kv("DDR Double Bit Error Count", 0),
+                  _kv("HBM Single Bit Error Count", single), _kv("HBM Double Bit Error Count", double),
+                  _kv("HBM Single Bit Aggregate Total Err Cnt", single),
+                  _kv("HBM Double Bit Aggregate Total Err Cnt", double),
+                  _kv("HBM Double Bit Isolated Pages Count", 1 if faulty else 0)]
+    return "\n".join(lines)
 
 
 def _spod_info(hardware: Hardware, npu: int, chip: int | None) -> str:
