@@ -19,6 +19,7 @@ from tokenfactory.lab.engine import (
     run_systemd_container,
     wait_for_systemd,
 )
+from tokenfactory.lab.lab import CONTAINER_BOOT_TIME_COMMAND
 
 pytestmark = pytest.mark.lab
 
@@ -106,3 +107,23 @@ def test_remove_container_is_idempotent(engine: None) -> None:
         remove_container(name)
     remove_container(name)
     assert docker("ps", "--all", "--quiet", "--filter", f"name=^{name}$") == ""
+
+
+def test_a_host_comes_back_after_reboot_with_a_new_boot_time(start_host: StartHost) -> None:
+    """Issue 10 point 1: `reboot` in a host container stops it, the restart policy starts it again with an
+    empty /run, the kernel's boot_id stays (ansible.builtin.reboot's default check would wait forever) while
+    the lab's boot time command (PID 1's start time) changes."""
+    name = start_host()
+    boot_id, boot_time = "cat /proc/sys/kernel/random/boot_id", CONTAINER_BOOT_TIME_COMMAND
+    before = [docker("exec", name, "sh", "-c", command) for command in (boot_id, boot_time)]
+    docker("exec", name, "touch", "/run/before-reboot")
+    docker("exec", name, "systemctl", "reboot")
+    deadline = time.monotonic() + 60
+    while docker("inspect", "--format", "{{.RestartCount}}", name) == "0":
+        assert time.monotonic() < deadline, f"{name} did not restart"
+        time.sleep(0.2)
+    wait_for_systemd(name)
+    after = [docker("exec", name, "sh", "-c", command) for command in (boot_id, boot_time)]
+    assert after[0] == before[0]
+    assert after[1] != before[1]
+    assert docker("exec", name, "sh", "-c", "test -e /run/before-reboot && echo kept || echo gone") == "gone"

@@ -14,6 +14,7 @@ from tests.lab_support import needs_lab
 from tokenfactory.ansible.report import PhaseReport
 from tokenfactory.catalog import load_catalog, resolve_release
 from tokenfactory.deploy import Deployment
+from tokenfactory.lab.engine import docker, wait_for_systemd
 from tokenfactory.lab.lab import overlay, set_faults
 from tokenfactory.lab.sim.hardware import HARDWARE_PATH
 from tokenfactory.topology import Cluster, build_cluster
@@ -64,6 +65,9 @@ def _install_previous_release(cluster: Cluster, mirror: str) -> str:
     host_exec(HOST, f"{fetch}; bash /tmp/{old.package('driver').file} --nox11 --full --quiet "
                     "--install-username=HwHiAiUser --install-usergroup=HwHiAiUser && "
                     f"bash /tmp/{old.package('firmware').file} --nox11 --full --quiet")
+    # ascend-facts §8: they take effect after a reboot (the simulator's: a container restart empties /run).
+    docker("restart", HOST)
+    wait_for_systemd(HOST)
     return old.driver_version
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ TOOLS = {
     "hccn_tool": "/usr/local/Ascend/driver/tools/hccn_tool",
     "upgrade-tool": "/usr/local/Ascend/driver/tools/upgrade-tool",
     "all_reduce_test": "/usr/local/Ascend/ascend-toolkit/latest/tools/hccl_test/bin/all_reduce_test",
+    "ascend-sim": "/usr/local/bin/ascend-sim",
 }
 
 
@@ -75,13 +77,20 @@ class SimHost:
         self.path(HARDWARE_PATH).parent.mkdir(parents=True, exist_ok=True)
         self.path(HARDWARE_PATH).write_text(hardware.to_json(), encoding="utf-8")
 
+    def environ(self, **env: str) -> dict[str, str]:
+        return {**os.environ, "PATH": self.path_env, "ASCEND_SIM_ROOT": str(self.root), **self.env, **env}
+
     def run(self, args: list[str | Path], **env: str) -> subprocess.CompletedProcess[str]:
-        environment = {**os.environ, "PATH": self.path_env, "ASCEND_SIM_ROOT": str(self.root), **self.env, **env}
-        return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=environment,
+        return subprocess.run([str(a) for a in args], capture_output=True, text=True, env=self.environ(**env),
                               check=False, timeout=60)
 
     def package(self, run_file: Path, *flags: str, **env: str) -> subprocess.CompletedProcess[str]:
         return self.run(["bash", run_file, *flags], **env)
+
+    def reboot(self) -> None:
+        """What a container's restart does to the simulator: an empty /run (its tmpfs), where the versions in
+        effect since boot are recorded, so the next query activates what was installed."""
+        shutil.rmtree(self.path("/run"), ignore_errors=True)
 
     def tool(self, name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return self.run([self.path(TOOLS[name]), *args], **env)
@@ -121,6 +130,7 @@ def installed_host(tmp_path_factory: pytest.TempPathFactory, python3_on_path: st
     """A host with release 2025.12 installed, built once and shared through the `sim` fixture."""
     host = new_host(tmp_path_factory.mktemp("installed") / "root", python3_on_path)
     host.install(packages["2025.12"], *packages["2025.12"])
+    host.reboot()
     return host
 
 

@@ -74,15 +74,29 @@ def test_fresh_install_lays_down_every_component(host: SimHost, packages: Packag
     nnal_info = host.path(f"{ASCEND}/nnal/atb/latest/version.info").read_text(encoding="utf-8")
     assert nnal_info == f"Ascend-cann-atb : {cann}\n"  # no version= line
 
+    # ascend-facts §8: nothing takes effect before a reboot (a fresh driver is not loaded yet)
+    before = host.tool("npu-smi", "info", "-t", "board", "-i", "0")
+    assert before.returncode == 1
+    assert "installed but not loaded yet; reboot" in before.stderr
+    host.reboot()
     reported = board(host)
     assert (reported["Software Version"], reported["Firmware Version"]) == (versions["driver"], versions["firmware"])
-    system_version = host.tool("upgrade-tool", "--device_index", "-1", "--system_version")
-    assert system_version.returncode == 0
-    assert f"Get system version({versions['firmware']}) succeed, deviceId(15)" in system_version.stdout
+    query = host.tool("upgrade-tool", "--device_index", "-1", "--system_version")
+    assert query.returncode == 0
+    assert f"Get system version({versions['firmware']}) succeed, deviceId(15)" in query.stdout
+
+
+def system_version(host: SimHost) -> str:
+    result = host.tool("upgrade-tool", "--device_index", "-1", "--system_version")
+    assert result.returncode == 0, result.stderr
+    versions = set(re.findall(r"Get system version\((\S+)\) succeed", result.stdout))
+    assert len(versions) == 1, result.stdout
+    return versions.pop()
 
 
 def test_upgrade_from_2025_06_to_2025_12(host: SimHost, packages: Packages) -> None:
     host.install(packages["2025.06"], *packages["2025.06"])
+    host.reboot()
     new = packages["2025.12"]
     # ascend-facts §1: on upgrade the firmware goes first, then the driver
     for component in ("firmware", "driver", "toolkit", "nnal"):
@@ -91,6 +105,13 @@ def test_upgrade_from_2025_06_to_2025_12(host: SimHost, packages: Packages) -> N
         assert result.returncode == 0, result.stderr
     assert host.package(new["ops"], "--install", "--quiet").returncode == 0
 
+    # ascend-facts §8: the new firmware (and, assumed, the driver) takes effect only after a reboot
+    reported = board(host)
+    assert (reported["Software Version"], reported["Firmware Version"]) == ("25.2.0", "7.7.0.6.236")
+    assert system_version(host) == "7.7.0.6.236"
+    assert keys(host, f"{ASCEND}/firmware/version.info")["Version"] == "7.8.0.5.216"  # on disk, pending
+    host.reboot()
+    assert system_version(host) == "7.8.0.5.216"
     reported = board(host)
     assert (reported["Software Version"], reported["Firmware Version"]) == ("25.5.0", "7.8.0.5.216")
     assert keys(host, "/etc/ascend_install.info")["UserName"] == "HwHiAiUser"
@@ -232,6 +253,7 @@ def test_interrupted_install_reads_as_not_installed_until_rerun(host: SimHost, p
 
     assert host.package(release["driver"], "--full").returncode == 0
     assert host.package(release["toolkit"], "--install").returncode == 0
+    host.reboot()
     assert host.tool("npu-smi", "info").returncode == 0
     assert host.package(release["ops"], "--install").returncode == 0
 
@@ -256,6 +278,7 @@ def test_install_paths_are_recorded_and_followed(host: SimHost, packages: Packag
     assert host.package(release["driver"], "--full", "--install-path=/opt/hdk").returncode == 0
     assert host.package(release["firmware"], "--full").returncode == 0
     assert keys(host, "/opt/hdk/firmware/version.info")["Version"] == "7.8.0.5.216"
+    host.reboot()
     assert board(host)["Software Version"] == "25.5.0"
     assert host.package(release["toolkit"], "--install", "--install-path=/opt/cann").returncode == 0
     assert host.package(release["ops"], "--install").returncode == 0
@@ -279,3 +302,18 @@ def test_cann_9_layout(host: SimHost, tmp_path: Path) -> None:
     assert host.path(f"{ASCEND}/cann/tools/hccl_test/bin/all_reduce_test").is_file()
     assert host.path(f"{ASCEND}/cann-9.0.0/{ARCH}-linux/ascend_ops_install.info").is_file()
     assert not host.path(f"{ASCEND}/ascend-toolkit").exists()
+
+
+def test_a_reinstall_keeps_what_is_in_effect_until_the_next_boot(host: SimHost, packages: Packages) -> None:
+    """ascend-facts §8: installed but not yet activated versions stay pending across further installs."""
+    old, new = packages["2025.06"], packages["2025.12"]
+    host.install(old, "driver", "firmware")
+    host.reboot()
+    assert host.package(new["firmware"], "--nox11", "--upgrade", "--quiet").returncode == 0
+    assert board(host)["Firmware Version"] == "7.7.0.6.236"
+    assert host.package(new["driver"], "--nox11", "--upgrade", "--quiet").returncode == 0
+    reported = board(host)
+    assert (reported["Software Version"], reported["Firmware Version"]) == ("25.2.0", "7.7.0.6.236")
+    host.reboot()
+    reported = board(host)
+    assert (reported["Software Version"], reported["Firmware Version"]) == ("25.5.0", "7.8.0.5.216")

@@ -65,6 +65,11 @@ def docker(*args: str, timeout: float = 120) -> str:
     return result.stdout.rstrip("\n")
 
 
+# `reboot` in a container makes systemd (PID 1) exit, and the container stops: the engine starts it again
+# (measured with docker 20.10: back in under a second, with a fresh tmpfs /run). `docker stop` stays stopped.
+RESTART_POLICY = "unless-stopped"
+
+
 def run_systemd_container(
     name: str,
     *,
@@ -77,7 +82,7 @@ def run_systemd_container(
     args = [
         "run", "--detach", "--name", name, "--hostname", hostname or name,
         "--tmpfs", "/run", "--tmpfs", "/run/lock", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
-        "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN",
+        "--stop-signal", "SIGRTMIN+3", "--cap-add", "NET_ADMIN", "--restart", RESTART_POLICY,
     ]  # fmt: skip
     for key, value in sorted((labels or {}).items()):
         args += ["--label", f"{key}={value}"]

@@ -29,6 +29,7 @@ from tokenfactory.catalog import load_catalog
 from tokenfactory.errors import TokenfactoryError
 from tokenfactory.lab.engine import (
     BASE_IMAGE,
+    RESTART_POLICY,
     EngineError,
     docker,
     engine_available,
@@ -151,6 +152,8 @@ def _ensure_container(name: str, stack: str, network: str) -> bool:
         if owner != stack:
             raise EngineError(f"a container named {name} already exists and is not part of lab {stack!r} "
                               f"(label {LABEL}={owner!r}); remove it or bring that lab down first")
+        if info["HostConfig"]["RestartPolicy"]["Name"] != RESTART_POLICY:  # made before hosts could reboot
+            docker("update", "--restart", RESTART_POLICY, name)
         if not info["State"]["Running"]:
             docker("start", name)
         return False
@@ -268,15 +271,20 @@ def fetch_wheels(directory: Path, requirements: Sequence[str]) -> Path:
     return wheels
 
 
+# A container's reboot restarts it (engine.run_systemd_container) but keeps the host kernel's boot_id, which
+# ansible.builtin.reboot reads by default: the start time of PID 1 (field 22 of /proc/1/stat) changes instead.
+CONTAINER_BOOT_TIME_COMMAND = "cut -d ' ' -f 22 /proc/1/stat"
+
+
 def container_vars(mirror: str, python_requirements: Sequence[str]) -> dict[str, Any]:
     """Role settings of every simulated host, in the lab and in Molecule: no kernel to build for, a
-    read-only /proc/sys, no reboot, CANN's pinned Python prerequisites limited to the wheels on the
-    mirror, no MPI (cluster_validate runs all_reduce_test directly on every host)."""
+    read-only /proc/sys, a reboot seen by PID 1's start time, CANN's pinned Python prerequisites limited to
+    the wheels on the mirror, no MPI (cluster_validate runs all_reduce_test directly on every host)."""
     return {
         "ansible_python_interpreter": "/usr/bin/python3",
         "ascend_prereqs_kernel_headers": False,
         "ascend_prereqs_sysctl_apply": False,
-        "npu_driver_reboot": "never",
+        "npu_driver_reboot_boot_time_command": CONTAINER_BOOT_TIME_COMMAND,
         "cann_python_packages": lab_python_requirements(python_requirements),
         "cann_pip_find_links": f"{mirror}/wheels/",
         "cluster_validate_mpirun": "",

@@ -18,6 +18,7 @@ TOOLS = {
     "hccn_tool": "hccn_tool",
     "upgrade-tool": "upgrade_tool",
     "all_reduce_test": "all_reduce_test",
+    "ascend-sim": "holder",
 }
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same bytes
 

@@ -5,6 +5,7 @@ Every absolute path is resolved under $ASCEND_SIM_ROOT (default /), so tests run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -89,8 +90,39 @@ def firmware_version() -> str | None:
     return read_keys(host_path(f"{driver_install_path()}/firmware/version.info")).get("Version")
 
 
+# ascend-facts §1 "Reboot" and §8: new firmware takes effect only after a reboot, and until then
+# `npu-smi info -t board` (and upgrade-tool) show the old one; a driver change is treated the same (§8: not
+# confirmed, ASSUMPTIONS.md). The versions in effect are recorded at the first query after boot in a file on
+# /run: lab and Molecule hosts are containers with systemd as PID 1 and a tmpfs /run, so a container restart
+# (the lab's reboot) empties it and the next query activates what the installers left on disk.
+ACTIVE_STATE = "/run/ascend-sim/active.info"
+
+
+def active_versions() -> dict[str, str]:
+    """The driver and firmware in effect since boot ({"driver": ..., "firmware": ...}, absent keys: none).
+
+    The installers call it before writing, so what they install stays pending until the next boot."""
+    path = host_path(ACTIVE_STATE)
+    if path.exists():
+        return read_keys(path)
+    active = {key: value for key, value in (("driver", driver_version()), ("firmware", firmware_version())) if value}
+    # A non-root query before any install cannot record it: the next root call records the same state.
+    with contextlib.suppress(PermissionError):
+        write_atomic(path, format_keys(active))
+    return active
+
+
 def require_driver() -> str:
-    version = driver_version()
-    if version is None:
+    """The driver version in effect; fails as npu-smi does without a loaded driver."""
+    if driver_version() is None:
         raise SimError("dcmi module initialize failed: no NPU driver installed (driver/version.info missing)")
+    version = active_versions().get("driver")
+    if version is None:
+        raise SimError("dcmi module initialize failed: the NPU driver is installed but not loaded yet; "
+                       "reboot for the installation to take effect")
     return version
+
+
+def active_firmware() -> str | None:
+    """The firmware version in effect since boot (None: none was installed at boot)."""
+    return active_versions().get("firmware")

@@ -14,6 +14,8 @@ Checked (ascend-facts §1-§2 and the old ascend-deployer), each refusal exits 1
   ops/kernels need the toolkit of the same version, nnal any toolkit and ASCEND_HOME_PATH set (the toolkit's
   set_env.sh sourced, ascend-facts §8) to install or upgrade; --upgrade and --uninstall need an
   installed component; an unknown flag prints the usage.
+Driver and firmware installs are pending until the host reboots (tools/host.py `active_versions`):
+npu-smi and upgrade-tool report the versions in effect since boot (ascend-facts §1 "Reboot", §8).
 Exit codes: 0 done, 1 refused or failed, 2 firmware installed but a reboot is needed. Real firmware
 packages may return 2 and the roles accept 0 or 2; the simulator returns 2 only when ASCEND_SIM_FIRMWARE_RC=2.
 Test hook: ASCEND_SIM_KILL_AFTER=N kills the installer with SIGKILL after N install steps.
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .host import ASCEND_INSTALL_INFO, DEFAULT_INSTALL_PATH, SimError, host_path, read_keys
+from .host import ASCEND_INSTALL_INFO, DEFAULT_INSTALL_PATH, SimError, active_versions, host_path, read_keys
 from .layout import (
     CANN_INSTALL_INFO,
     CannHome,
@@ -244,9 +246,10 @@ def _driver(package: Package, options: Options) -> int:
         user, group = previous
     _check_run_user(user, group)
     keys = driver_install_keys(path, user, group, options.install_type, options.for_all)
+    active_versions()  # what runs now stays in effect: the new driver is pending until the next boot
     _install(driver_plan(package.version, path, keys))
     verb = "upgraded" if options.action == "upgrade" else "installed"
-    _say(package, f"Driver package {verb} successfully! The new version takes effect immediately.")
+    _say(package, f"Driver package {verb} successfully! Reboot now for the installation/upgrade to take effect.")
     return 0
 
 
@@ -267,6 +270,7 @@ def _firmware(package: Package, options: Options) -> int:
         raise SimError(f"{path}/driver/tools/upgrade-tool not found: install the driver first")
     if options.action == "upgrade":
         _require(installed, "firmware", path)
+    active_versions()  # ascend-facts §8: the running firmware stays in effect until the next boot
     _install(plan)
     _say(package, "Firmware package installed successfully! Reboot now or after driver installation "
                   "for the installation/upgrade to take effect.")

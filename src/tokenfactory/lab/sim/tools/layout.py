@@ -18,6 +18,7 @@ from .bundle import tool_executable
 from .host import ASCEND_INSTALL_INFO, format_keys, host_path, read_keys, write_atomic
 
 NPU_SMI = "/usr/local/bin/npu-smi"
+ASCEND_SIM = "/usr/local/bin/ascend-sim"  # the simulator's own hooks (tools/holder.py), not a Huawei tool
 CANN_INSTALL_INFO = "/etc/Ascend/ascend_cann_install.info"
 CANN_LAYOUTS = ("ascend-toolkit", "cann")
 # Version records as the real packages write them (ascend-facts §8, CANN 8.1.RC1 tree; hicann/hccl build.md):
@@ -129,6 +130,7 @@ def driver_plan(version: str, path: str, install_keys: dict[str, str]) -> list[S
         File(f"{tools}/hccn_tool", tool_executable("hccn_tool"), 0o555),
         File(f"{tools}/upgrade-tool", tool_executable("upgrade-tool"), 0o555),
         File(NPU_SMI, tool_executable("npu-smi"), 0o755),
+        File(ASCEND_SIM, tool_executable("ascend-sim"), 0o755),
         Keys(ASCEND_INSTALL_INFO, install_keys),
         File(f"{path}/driver/version.info", _info(Version=version, package_version=version)),
     ]

@@ -4,14 +4,15 @@ Commands: `info` (the status table), `info -l`, `info -m`, `info -t board -i N [
 `info -t health -i N [-c C]`, `info -t ecc -i N [-c C]` (ascend-facts §8, mind-cluster faultdiag; the
 output's keys are an assumption, ASSUMPTIONS.md), `info -t spod-info -i N -c C` (super-pod products only).
 NPUs and chips come from the hardware description: missing devices are absent, unhealthy ones show
-Health "Critical". The versions come from the installed driver/firmware version.info files; without a
-driver every command fails. Bad arguments exit 1 with a message on stderr.
+Health "Critical". The versions are those in effect since boot (tools/host.py `active_versions`): an
+install shows only after a reboot (ascend-facts §8). Without a driver, or before the first one is loaded
+by a reboot, every command fails. Bad arguments exit 1 with a message on stderr.
 """
 
 from __future__ import annotations
 
 from ..hardware import Hardware
-from .host import SimError, firmware_version, load_hardware, require_driver, run_tool
+from .host import SimError, active_firmware, load_hardware, require_driver, run_tool
 
 _USAGE = "usage: npu-smi info [-l | -m | -t board|health|ecc|spod-info -i <npu_id> [-c <chip_id>]]"
 _VALUED = ("-t", "-i", "-c")
@@ -165,7 +166,7 @@ def _query(hardware: Hardware, options: dict[str, str], version: str) -> str:
 
 
 def _board(hardware: Hardware, npu: int, chip: int | None, chips: list[int], version: str) -> str:
-    firmware = firmware_version() or "NA"
+    firmware = active_firmware() or "NA"
     if chip is not None:
         device = hardware.device(npu, chip)
         pairs: list[tuple[str, object]] = [

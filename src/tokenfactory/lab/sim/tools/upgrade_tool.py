@@ -4,12 +4,13 @@ Only the version query is simulated: `upgrade-tool --device_index -1 --system_ve
 `--device_index N --system_version`. Per device it prints
     Get system version(<firmware version>) succeed, deviceId(N)
         {"device_id":N, "version":"<firmware version>"}
-inside a `{ ... }` block. Exits 1 when no firmware is installed or on bad arguments.
+inside a `{ ... }` block: the firmware in effect since boot, not a pending install (ascend-facts §8).
+Exits 1 when no firmware is installed or on bad arguments.
 """
 
 from __future__ import annotations
 
-from .host import SimError, firmware_version, load_hardware, require_driver, run_tool
+from .host import SimError, active_firmware, load_hardware, require_driver, run_tool
 
 _USAGE = "usage: upgrade-tool --device_index <-1|device_id> --system_version"
 
@@ -26,7 +27,7 @@ def _upgrade_tool(argv: list[str]) -> int:
         raise SimError(f"device index [{index}] is invalid. {_USAGE}")
     hardware = load_hardware()
     require_driver()
-    version = firmware_version()
+    version = active_firmware()
     if version is None:
         raise SimError("Get system version failed: no firmware installed")
     devices = hardware.present_devices() if index == "-1" else [int(index)]
