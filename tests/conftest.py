@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import copy
+import functools
+import importlib.util
 import shutil
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def role_filters(role: str) -> ModuleType:
+    """A role's filter plugin (roles/ROLE/filter_plugins/ROLE.py) imported as a module, as Ansible loads it."""
+    path = REPO / "roles" / role / "filter_plugins" / f"{role}.py"
+    spec = importlib.util.spec_from_file_location(f"{role}_filters", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 A3_CONFIG: dict[str, Any] = {
     "name": "t1",

@@ -7,25 +7,19 @@ the facts sheet quotes no recorded real output, only the field names SDID and Su
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import role_filters
 
-FILTERS = REPO / "roles" / "hccn_network" / "filter_plugins" / "hccn_network.py"
 FIXTURE = Path(__file__).parent / "fixtures" / "npu-smi-spod-info.txt"
 
 
 def _filters() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hccn_network_filters", FILTERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return role_filters("hccn_network")
 
 
 F = _filters()

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import yaml
 
-from tests.conftest import REPO
-
-FILTERS = REPO / "roles" / "cluster_validate" / "filter_plugins" / "cluster_validate.py"
+from tests.conftest import REPO, role_filters
 
 
 def _filters() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cluster_validate_filters", FILTERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return role_filters("cluster_validate")
 
 
 def test_no_two_vars_files_of_a_role_are_identical() -> None:

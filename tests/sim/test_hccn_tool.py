@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, role_filters
 
 from .conftest import TOOLS, SimHost, a3_hardware
 
@@ -151,10 +150,7 @@ def test_the_network_phases_state_script_reads_every_getter(sim: SimHost) -> Non
     """hccn_network's one-command read of the four getters (tasks/01-state.yml) on the simulator, parsed by the
     role's filter: what was set reads back, what was never set reads empty, a missing device is named."""
     tasks = yaml.safe_load((REPO / "roles/hccn_network/tasks/01-state.yml").read_text(encoding="utf-8"))
-    spec = importlib.util.spec_from_file_location("f", REPO / "roles/hccn_network/filter_plugins/hccn_network.py")
-    assert spec is not None and spec.loader is not None
-    filters = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(filters)
+    filters = role_filters("hccn_network")
     hccn(sim, "-i", "0", "-ip", "-s", "address", "10.20.0.3", "netmask", "255.255.255.0")
     hccn(sim, "-i", "0", "-tls", "-s", "enable", "0")
     sim.write_hardware(a3_hardware(missing=(2,)))

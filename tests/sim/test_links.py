@@ -3,21 +3,19 @@ faults, and cluster_validate's one-command-per-host reads parsed and judged by t
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, role_filters
 from tokenfactory.catalog import load_catalog
 from tokenfactory.catalog.models import LinkHealthThresholds
 from tokenfactory.lab.sim.hardware import Faults, Hardware, vnic_ips
 
 from .conftest import PROFILE, TOOLS, SimHost, a3_hardware
 
-FILTERS = REPO / "roles" / "cluster_validate" / "filter_plugins" / "cluster_validate.py"
 DEFAULTS = REPO / "roles" / "cluster_validate" / "defaults" / "main.yml"
 VNICS = vnic_ips(1, 3, 16)  # a3_hardware(): server index 3 of super-pod 1
 
@@ -29,11 +27,7 @@ def hccn(sim: SimHost, *args: str) -> str:
 
 
 def _filters() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cluster_validate_filters", FILTERS)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return role_filters("cluster_validate")
 
 
 def test_vnic_and_hccs_ping_reach_only_the_own_super_pod(sim: SimHost) -> None:

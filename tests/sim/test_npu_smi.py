@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from types import ModuleType
 
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, role_filters
 from tokenfactory.catalog import load_catalog
 from tokenfactory.lab.sim.hardware import Hardware
 
@@ -162,9 +161,4 @@ def test_the_network_phases_spod_info_script_reads_the_sdid_table(sim: SimHost) 
 
 
 def _role_filters() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hccn_network_filters",
-                                                  REPO / "roles/hccn_network/filter_plugins/hccn_network.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return role_filters("hccn_network")
