@@ -63,6 +63,18 @@ def test_second_up_reuses_what_runs(lab_up: dict[str, Any]) -> None:
     assert docker("ps", "--filter", "label=tokenfactory.lab.stack=lab", "--format", "{{.ID}}").split() == before
 
 
+def test_hosts_keep_their_addresses_across_restarts(lab_up: dict[str, Any]) -> None:
+    """Lab hosts reboot (npu_driver): stopped together and started in the other order, docker would hand out
+    each other's addresses unless they are pinned, and SSH to the inventory's address would reach the wrong host."""
+    assert all(address.startswith("198.19.") for address in lab_up["addresses"].values()), lab_up["addresses"]
+    docker("stop", *HOSTS)
+    docker("start", *reversed(HOSTS))
+    for host, address in lab_up["addresses"].items():
+        assert docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", host) == address
+    code, again = run_json("lab", "up", STACK)
+    assert code == 0 and again["addresses"] == lab_up["addresses"]
+
+
 def test_down_leaves_nothing_behind(lab_up: dict[str, Any]) -> None:
     tokenfactory("lab", "down", STACK, check=True)
     assert docker("ps", "--all", "--filter", "label=tokenfactory.lab.stack=lab", "--format", "{{.Names}}") == ""

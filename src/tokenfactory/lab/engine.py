@@ -77,8 +77,10 @@ def run_systemd_container(
     hostname: str | None = None,
     labels: Mapping[str, str] | None = None,
     network: str | None = None,
+    ip: str | None = None,
 ) -> str:
-    """Start a detached container with systemd as PID 1 (see docs/testbed.md); return its id."""
+    """Start a detached container with systemd as PID 1 (see docs/testbed.md); return its id. `ip` pins its
+    address on `network` (a network with a configured subnet): a restarted container keeps it."""
     args = [
         "run", "--detach", "--name", name, "--hostname", hostname or name,
         "--tmpfs", "/run", "--tmpfs", "/run/lock", "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
@@ -88,6 +90,8 @@ def run_systemd_container(
         args += ["--label", f"{key}={value}"]
     if network is not None:
         args += ["--network", network]
+    if ip is not None:
+        args += ["--ip", ip]
     return docker(*args, image, "/sbin/init")
 
 

@@ -7,6 +7,7 @@ Everything NPU-related in the lab is simulated (tokenfactory.lab.sim). `up` is i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import random
@@ -137,14 +138,43 @@ def _address(name: str, network: str) -> str:
     return address
 
 
-def _ensure_network(stack: str) -> str:
+# The lab's container networks: a /24 each, in the half of RFC 2544's 198.18.0.0/15 that the lab stacks' planned
+# planes (198.18.x) leave free. Addresses are pinned, as a real server's management address is: docker gives a
+# restarted container whatever address is free otherwise, and lab hosts reboot (npu_driver).
+LAB_NETWORKS = ipaddress.IPv4Network("198.19.0.0/16")
+MIRROR_HOST = 2          # the mirror's address in the lab network: .2
+FIRST_SERVER_HOST = 10   # the servers', in cluster order: .10, .11, ...
+
+
+def _network_subnet(name: str) -> ipaddress.IPv4Network | None:
+    data = json.loads(docker("network", "inspect", name))[0]
+    configs = (data.get("IPAM") or {}).get("Config") or []
+    return ipaddress.IPv4Network(configs[0]["Subnet"]) if configs and configs[0].get("Subnet") else None
+
+
+def _ensure_network(stack: str) -> tuple[str, ipaddress.IPv4Network]:
+    """The stack's network and its subnet: the existing one, else a free /24 of LAB_NETWORKS."""
     name = network_name(stack)
-    if name not in docker("network", "ls", "--format", "{{.Name}}").splitlines():
-        docker("network", "create", "--label", f"{LABEL}={stack}", name)
-    return name
+    if name in docker("network", "ls", "--format", "{{.Name}}").splitlines():
+        subnet = _network_subnet(name)
+        if subnet is not None and subnet.subnet_of(LAB_NETWORKS):
+            return name, subnet
+        if _labelled("container", stack):
+            raise EngineError(f"lab network {name} ({subnet}) is from before lab addresses were pinned: run "
+                              f"`tokenfactory lab down {stack}`, then `lab up` again")
+        docker("network", "rm", name)
+    for candidate in LAB_NETWORKS.subnets(new_prefix=24):
+        try:
+            docker("network", "create", "--label", f"{LABEL}={stack}", "--subnet", str(candidate), name)
+        except EngineError as error:
+            if "overlap" in str(error).lower():
+                continue
+            raise
+        return name, candidate
+    raise EngineError(f"no /24 of {LAB_NETWORKS} is free for lab network {name}")
 
 
-def _ensure_container(name: str, stack: str, network: str) -> bool:
+def _ensure_container(name: str, stack: str, network: str, ip: str) -> bool:
     """Start (or reuse) the host container; True when it was created now."""
     info = _inspect(name)
     if info is not None:
@@ -157,16 +187,16 @@ def _ensure_container(name: str, stack: str, network: str) -> bool:
         if not info["State"]["Running"]:
             docker("start", name)
         return False
-    run_systemd_container(name, hostname=name, labels={LABEL: stack}, network=network)
+    run_systemd_container(name, hostname=name, labels={LABEL: stack}, network=network, ip=ip)
     return True
 
 
-def _ensure_mirror(stack: str, network: str, directory: Path) -> str:
+def _ensure_mirror(stack: str, network: str, ip: str, directory: Path) -> str:
     name = mirror_name(stack)
     info = _inspect(name)
     if info is None:
         docker("run", "--detach", "--name", name, "--label", f"{LABEL}={stack}", "--network", network,
-               "--volume", f"{directory}:/srv/mirror:ro", BASE_IMAGE,
+               "--ip", ip, "--volume", f"{directory}:/srv/mirror:ro", BASE_IMAGE,
                "python3", "-m", "http.server", str(MIRROR_PORT), "--directory", "/srv/mirror")
     elif not info["State"]["Running"]:
         docker("start", name)
@@ -316,13 +346,16 @@ def up(stack: str, cluster: Cluster) -> LabState:
     ensure_engine()
     directory = stack_dir(stack)
     directory.mkdir(parents=True, exist_ok=True)
-    network = _ensure_network(stack)
+    network, subnet = _ensure_network(stack)
     sums = build_mirror(cluster.profile.name, cluster.spec.hosts.arch, directory / "mirror")
     fetch_wheels(directory / "mirror", lab_python_requirements(cluster.release.python_requirements))
-    mirror = _ensure_mirror(stack, network, directory / "mirror")
+    mirror = _ensure_mirror(stack, network, str(subnet[MIRROR_HOST]), directory / "mirror")
     public_key = ensure_keypair(directory / "ssh" / "id_ed25519")
     names = [server.name for server in cluster.servers]
-    created = {name: _ensure_container(name, stack, network) for name in names}
+    if FIRST_SERVER_HOST + len(names) >= subnet.num_addresses - 1:
+        raise EngineError(f"lab network {network} ({subnet}) has no address for each of {len(names)} servers")
+    created = {name: _ensure_container(name, stack, network, str(subnet[FIRST_SERVER_HOST + index]))
+               for index, name in enumerate(names)}
     addresses, host_keys = {}, {}
     for name in names:
         wait_for_systemd(name)
